@@ -1,0 +1,35 @@
+package commitlog
+
+import "errors"
+
+// Close fsyncs everything, writes the final time-index entries, trims the
+// indexes and closes the files; pending .deleted files are removed now. It
+// waits for the flusher. The log must not be used afterwards.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	var err error
+	if l.failed == nil {
+		err = l.flushLocked(l.leo)
+	}
+	l.closed = true
+	close(l.flushReq)
+	l.mu.Unlock()
+	<-l.flushDone
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	errs = append(errs, err)
+	for _, s := range l.segments {
+		errs = append(errs, s.Close())
+	}
+	for _, p := range l.pending {
+		errs = append(errs, p.seg.DeleteFiles())
+	}
+	l.pending = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,113 @@
+package commitlog
+
+import (
+	"errors"
+	"os"
+
+	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/segment"
+)
+
+// Flush fsyncs every segment holding offsets in [recovery point, offset)
+// and moves the recovery point to offset. A failed fsync takes the log
+// offline.
+func (l *Log) Flush(offset model.Offset) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkUsable(); err != nil {
+		return err
+	}
+	return l.flushLocked(min(int64(offset), l.leo))
+}
+
+// FlushAll fsyncs everything up to the log end offset.
+func (l *Log) FlushAll() error { return l.Flush(model.Offset(1 << 62)) }
+
+func (l *Log) flushLocked(offset int64) error {
+	if offset <= l.recoveryPoint && offset < l.leo {
+		return nil
+	}
+	for _, s := range l.segmentsBetween(l.recoveryPoint, offset) {
+		if err := s.Flush(); err != nil {
+			return l.fail(err)
+		}
+	}
+	if offset > l.recoveryPoint {
+		l.recoveryPoint = offset
+	}
+	l.lastFlush = l.now()
+	return nil
+}
+
+// segmentsBetween lists the segments holding offsets in [from, to): from the
+// one containing from to the last one whose base is below to (at least the
+// segment containing from).
+func (l *Log) segmentsBetween(from, to int64) []*segment.Segment {
+	i := max(l.floorSegment(from), 0)
+	var out []*segment.Segment
+	for ; i < len(l.segments); i++ {
+		if len(out) > 0 && l.segments[i].BaseOffset() >= to {
+			break
+		}
+		out = append(out, l.segments[i])
+	}
+	return out
+}
+
+// FlushIfDue flushes up to the log end offset when flush.ms has passed since
+// the last flush (Kafka's log flusher task).
+func (l *Log) FlushIfDue() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.checkUsable() != nil || l.cfg.FlushMs <= 0 {
+		return nil
+	}
+	if l.now()-l.lastFlush < l.cfg.FlushMs || l.recoveryPoint >= l.leo {
+		return nil
+	}
+	return l.flushLocked(l.leo)
+}
+
+// scheduleFlush asks the flusher to fsync everything below offset (called
+// after a roll so the old segment reaches the disk off the append path).
+func (l *Log) scheduleFlush(offset int64) {
+	l.flushTo = max(l.flushTo, offset)
+	select {
+	case l.flushReq <- struct{}{}:
+	default:
+	}
+}
+
+// flusher runs the fsyncs requested by rolls. It fsyncs outside the lock:
+// the segments below the roll point are inactive and no longer written.
+func (l *Log) flusher() {
+	defer close(l.flushDone)
+	for range l.flushReq {
+		l.mu.RLock()
+		target := l.flushTo
+		segs := l.segmentsBetween(l.recoveryPoint, target)
+		if len(segs) > 0 && segs[len(segs)-1].BaseOffset() >= target {
+			segs = segs[:len(segs)-1]
+		}
+		usable := l.checkUsable() == nil && target > l.recoveryPoint
+		l.mu.RUnlock()
+		if !usable {
+			continue
+		}
+		var ferr error
+		for _, s := range segs {
+			if err := s.Flush(); err != nil && !errors.Is(err, os.ErrClosed) {
+				ferr = err
+				break
+			}
+		}
+		l.mu.Lock()
+		if ferr != nil {
+			l.fail(ferr)
+		} else if target > l.recoveryPoint && target <= l.leo {
+			l.recoveryPoint = target
+			l.lastFlush = l.now()
+		}
+		l.mu.Unlock()
+	}
+}

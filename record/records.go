@@ -1,0 +1,301 @@
+package record
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"io"
+	"slices"
+)
+
+// Header is a record header; Value is nil for a null value.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one decoded record. For records of a compressed batch, Key,
+// Value and header values point into a buffer that the next call to Next
+// reuses.
+type Record struct {
+	Attributes     int8
+	TimestampDelta int64
+	OffsetDelta    int32
+	Key            []byte // nil when null
+	Value          []byte // nil when null (a tombstone)
+	Headers        []Header
+	// Size is the encoded size including the length varint.
+	Size int
+}
+
+// RecordIter walks the records of one batch. Use it as
+//
+//	it, err := b.Records()
+//	...
+//	defer it.Close()
+//	for it.Next() { r := it.Record() ... }
+//	if err := it.Err(); err != nil { ... }
+//
+// Faults are INVALID_RECORD errors, as Kafka's record iterators raise
+// InvalidRecordException; a payload that fails to decompress is INVALID_RECORD
+// too (the CRC matched, so the producer sent it that way and a retry cannot
+// help).
+type RecordIter struct {
+	remaining int32
+	data      []byte        // uncompressed payload not yet consumed
+	stream    *bufio.Reader // decompressed stream, for compressed batches
+	release   func()
+	buf       []byte
+	cur       Record
+	err       error
+}
+
+// Records starts an iteration over the declared number of records.
+func (b Batch) Records() (*RecordIter, error) {
+	it := &RecordIter{remaining: b.NumRecords()}
+	if it.remaining < 0 {
+		return nil, invalid("Found invalid record count %d in magic v2 batch", it.remaining)
+	}
+	c := b.Compression()
+	if c == CompressionNone {
+		it.data = b.Payload()
+		return it, nil
+	}
+	if !c.Known() {
+		return nil, ErrUnknownCodec(c)
+	}
+	if it.remaining == 0 {
+		return it, nil
+	}
+	r, release, err := openPayload(c, b.Payload())
+	if err != nil {
+		return nil, decompressFailure(err)
+	}
+	it.stream = bufio.NewReaderSize(decompressReader{r}, 4096)
+	it.release = release
+	return it, nil
+}
+
+// Next advances to the next record; it returns false at the end or on error.
+func (it *RecordIter) Next() bool {
+	if it.err != nil || it.remaining <= 0 {
+		return false
+	}
+	it.remaining--
+	var err error
+	if it.stream == nil {
+		err = it.nextInMemory()
+	} else {
+		err = it.nextStreamed()
+	}
+	if err != nil {
+		it.err = err
+		return false
+	}
+	if it.remaining == 0 {
+		it.err = it.ensureNoneRemaining()
+	}
+	return true
+}
+
+// Record is the current record.
+func (it *RecordIter) Record() *Record { return &it.cur }
+
+// Err is the fault that ended the iteration, if any.
+func (it *RecordIter) Err() error { return it.err }
+
+// Close returns decompressors to their pools. It is safe to call twice.
+func (it *RecordIter) Close() {
+	if it.release != nil {
+		it.release()
+		it.release = nil
+	}
+}
+
+func (it *RecordIter) nextInMemory() error {
+	size, n, err := readVarint(it.data)
+	if err == errShortVarint {
+		return invalid("Incorrect declared batch size, premature EOF reached")
+	}
+	if err != nil {
+		return invalid("Found invalid record structure: %v", err)
+	}
+	if size < 0 || int(size) > len(it.data)-n {
+		return invalid("Invalid record size: expected %d bytes in record payload, but instead the buffer has only %d remaining bytes.", size, len(it.data)-n)
+	}
+	body := it.data[n : n+int(size)]
+	it.data = it.data[n+int(size):]
+	return it.parse(body, n+int(size))
+}
+
+func (it *RecordIter) nextStreamed() error {
+	size, n, err := readStreamVarint(it.stream)
+	if err != nil {
+		return streamFault(err, "Incorrect declared batch size, premature EOF reached")
+	}
+	if size < 0 {
+		return invalid("Incorrect declared batch size, premature EOF reached")
+	}
+	// Grow as bytes arrive, so a lying length cannot force a huge allocation.
+	it.buf = it.buf[:0]
+	for len(it.buf) < int(size) {
+		chunk := min(int(size)-len(it.buf), 64<<10)
+		start := len(it.buf)
+		it.buf = slices.Grow(it.buf, chunk)[:start+chunk]
+		if _, err := io.ReadFull(it.stream, it.buf[start:]); err != nil {
+			return streamFault(err, fmt.Sprintf("Invalid record size: expected %d bytes in record payload, but the record payload reached EOF.", size))
+		}
+	}
+	return it.parse(it.buf[:size], n+int(size))
+}
+
+func (it *RecordIter) ensureNoneRemaining() error {
+	if it.stream == nil {
+		if len(it.data) != 0 {
+			return invalid("Incorrect declared batch size, records still remaining in file")
+		}
+		return nil
+	}
+	if _, err := it.stream.ReadByte(); err == nil {
+		return invalid("Incorrect declared batch size, records still remaining in file")
+	} else if !errors.Is(err, io.EOF) {
+		return decompressFailure(err)
+	}
+	return nil
+}
+
+// decompressReader marks every error of a decompressor other than a clean
+// io.EOF, so that a broken stream (Kafka: "Failed to decompress record
+// stream", UNKNOWN_SERVER_ERROR) is told apart from a stream that ends
+// before the declared records (INVALID_RECORD).
+type decompressReader struct{ r io.Reader }
+
+type decompressError struct{ err error }
+
+func (e decompressError) Error() string { return e.err.Error() }
+
+func (d decompressReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = decompressError{err}
+	}
+	return n, err
+}
+
+// decompressFailure is what Kafka answers for a payload its decompressor
+// rejects: a plain KafkaException, hence UNKNOWN_SERVER_ERROR.
+func decompressFailure(err error) error {
+	return newError(kerr.UnknownServerError, "Failed to decompress record stream: %v", err)
+}
+
+// streamFault classifies an error met while reading a decompressed stream.
+func streamFault(err error, eofMsg string) error {
+	var de decompressError
+	if errors.As(err, &de) {
+		return decompressFailure(de.err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalid("%s", eofMsg)
+	}
+	return invalid("Found invalid record structure: %v", err)
+}
+
+// parse decodes a record body (everything after the length varint).
+func (it *RecordIter) parse(body []byte, size int) error {
+	r := &it.cur
+	*r = Record{Headers: r.Headers[:0], Size: size}
+	bad := func(what string, err error) error {
+		return invalid("Found invalid record structure: %s: %v", what, err)
+	}
+	if len(body) < 1 {
+		return invalid("Found invalid record structure: empty record")
+	}
+	r.Attributes = int8(body[0])
+	p := body[1:]
+	var n int
+	var err error
+	if r.TimestampDelta, n, err = readVarlong(p); err != nil {
+		return bad("timestamp delta", err)
+	}
+	p = p[n:]
+	if r.OffsetDelta, n, err = readVarint(p); err != nil {
+		return bad("offset delta", err)
+	}
+	p = p[n:]
+	if r.Key, p, err = readBytes(p); err != nil {
+		return bad("key", err)
+	}
+	if r.Value, p, err = readBytes(p); err != nil {
+		return bad("value", err)
+	}
+	count, n, err := readVarint(p)
+	if err != nil {
+		return bad("header count", err)
+	}
+	p = p[n:]
+	if count < 0 {
+		return invalid("Found invalid number of record headers %d", count)
+	}
+	if int(count) > len(p) {
+		return invalid("Found invalid number of record headers. %d is larger than the remaining size of the buffer", count)
+	}
+	for i := int32(0); i < count; i++ {
+		klen, n, err := readVarint(p)
+		if err != nil {
+			return bad("header key", err)
+		}
+		p = p[n:]
+		if klen < 0 {
+			return invalid("Invalid negative header key size %d", klen)
+		}
+		if int(klen) > len(p) {
+			return bad("header key", errShortVarint)
+		}
+		h := Header{Key: string(p[:klen])}
+		p = p[klen:]
+		if h.Value, p, err = readBytes(p); err != nil {
+			return bad("header value", err)
+		}
+		r.Headers = append(r.Headers, h)
+	}
+	if len(p) != 0 {
+		return invalid("Invalid record size: expected to read %d bytes in record payload, but instead read %d", len(body), len(body)-len(p))
+	}
+	return nil
+}
+
+// readBytes reads a varint length and that many bytes; a negative length is
+// a null (nil) value, as Kafka reads it.
+func readBytes(p []byte) ([]byte, []byte, error) {
+	l, n, err := readVarint(p)
+	if err != nil {
+		return nil, p, err
+	}
+	p = p[n:]
+	if l < 0 {
+		return nil, p, nil
+	}
+	if int(l) > len(p) {
+		return nil, p, errors.New("length overruns the record")
+	}
+	return p[:l:l], p[l:], nil
+}
+
+func readStreamVarint(r io.ByteReader) (int32, int, error) {
+	var x uint32
+	for i := 0; i < 5; i++ {
+		c, err := r.ReadByte()
+		if err != nil {
+			if i > 0 && errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, 0, err
+		}
+		x |= uint32(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			return int32(x>>1) ^ -int32(x&1), i + 1, nil
+		}
+	}
+	return 0, 0, errVarintTooLong
+}

@@ -1,0 +1,170 @@
+package segment
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// index is the file and memory mapping behind .index and .timeindex. Entries
+// are written with WriteAt, so a full disk is an error rather than a fault in
+// a mapped page, and read through a read-only shared mapping of the file.
+type index struct {
+	fs         FS
+	f          File
+	path       string
+	base       int64
+	entrySize  int
+	entries    int
+	maxEntries int
+	length     int64  // file length
+	mm         []byte // mapping of [0, length)
+}
+
+// errCorruptIndex marks an index that failed its checks; the segment
+// rebuilds it from the .log.
+type errCorruptIndex struct{ msg string }
+
+func (e *errCorruptIndex) Error() string { return e.msg }
+
+func corruptIndex(format string, args ...any) error {
+	return &errCorruptIndex{msg: fmt.Sprintf(format, args...)}
+}
+
+func roundDown(n int64, m int) int64 { return n / int64(m) * int64(m) }
+
+// openIndex opens or creates an index file. A new file is preallocated to
+// maxSize rounded down to the entry size and starts empty; an existing file
+// holds length/entrySize entries, to be checked by the caller.
+func openIndex(fs FS, path string, base int64, entrySize int, maxSize int) (*index, error) {
+	f, err := fs.OpenFile(path, os.O_RDWR, 0)
+	created := false
+	if os.IsNotExist(err) {
+		f, err = fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		created = true
+	}
+	if err != nil {
+		return nil, storageErr("open", path, err)
+	}
+	ix := &index{fs: fs, f: f, path: path, base: base, entrySize: entrySize}
+	if created {
+		if maxSize < entrySize {
+			f.Close()
+			return nil, fmt.Errorf("invalid max index size: %d", maxSize)
+		}
+		if err := ix.setLength(roundDown(int64(maxSize), entrySize)); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return ix, nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, storageErr("stat", path, err)
+	}
+	if err := ix.mapLength(st.Size()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	ix.entries = int(st.Size() / int64(entrySize))
+	return ix, nil
+}
+
+// setLength truncates or extends the file and remaps it.
+func (ix *index) setLength(n int64) error {
+	ix.unmap()
+	if err := ix.f.Truncate(n); err != nil {
+		return storageErr("truncate", ix.path, err)
+	}
+	return ix.mapLength(n)
+}
+
+func (ix *index) mapLength(n int64) error {
+	ix.length = n
+	ix.maxEntries = int(n / int64(ix.entrySize))
+	if n == 0 {
+		return nil
+	}
+	mm, err := syscall.Mmap(int(ix.f.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return storageErr("mmap", ix.path, err)
+	}
+	ix.mm = mm
+	return nil
+}
+
+func (ix *index) unmap() {
+	if ix.mm != nil {
+		_ = syscall.Munmap(ix.mm)
+		ix.mm = nil
+	}
+}
+
+func (ix *index) isFull() bool { return ix.entries >= ix.maxEntries }
+
+func (ix *index) entry(i int) []byte {
+	return ix.mm[i*ix.entrySize : (i+1)*ix.entrySize]
+}
+
+// appendEntry writes one entry after the last.
+func (ix *index) appendEntry(e []byte) error {
+	if ix.isFull() {
+		return fmt.Errorf("attempt to append to a full index %s (size = %d)", ix.path, ix.entries)
+	}
+	if _, err := ix.f.WriteAt(e, int64(ix.entries*ix.entrySize)); err != nil {
+		return storageErr("write", ix.path, err)
+	}
+	ix.entries++
+	return nil
+}
+
+// truncateToEntries forgets entries from n on. The bytes stay until the next
+// trim; they are outside the entry count.
+func (ix *index) truncateToEntries(n int) { ix.entries = min(ix.entries, n) }
+
+// resize sets the file length to size rounded down to the entry size,
+// keeping the entries.
+func (ix *index) resize(size int) error {
+	n := roundDown(int64(size), ix.entrySize)
+	if n == ix.length {
+		return nil
+	}
+	if n < int64(ix.entries*ix.entrySize) {
+		n = int64(ix.entries * ix.entrySize)
+	}
+	return ix.setLength(n)
+}
+
+// trim shrinks the file to exactly its entries.
+func (ix *index) trim() error { return ix.resize(ix.entries * ix.entrySize) }
+
+func (ix *index) flush() error {
+	return storageErr("fsync", ix.path, ix.f.Sync())
+}
+
+// reset drops every entry and preallocates maxSize again.
+func (ix *index) reset(maxSize int) error {
+	ix.entries = 0
+	if err := ix.setLength(0); err != nil {
+		return err
+	}
+	return ix.setLength(roundDown(int64(maxSize), ix.entrySize))
+}
+
+func (ix *index) close() error {
+	ix.unmap()
+	return ix.f.Close()
+}
+
+func (ix *index) relative(offset int64) (int32, error) {
+	d := offset - ix.base
+	if d < 0 || d > 1<<31-1 {
+		return 0, fmt.Errorf("offset %d cannot be expressed relative to base offset %d of %s", offset, ix.base, ix.path)
+	}
+	return int32(d), nil
+}
+
+func be32(b []byte) int32 { return int32(binary.BigEndian.Uint32(b)) }
+func be64(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
