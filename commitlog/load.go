@@ -52,7 +52,20 @@ func (l *Log) load(opts Options) error {
 		}
 	}
 	if len(l.segments) > 0 {
-		if l.leo, err = l.active().ReadNextOffset(); err != nil {
+		l.leo, err = l.active().ReadNextOffset()
+		var bad *record.Error
+		if errors.As(err, &bad) {
+			// The last segment does not end with a whole valid batch even
+			// though it was not due for recovery: recover it rather than
+			// trust it.
+			l.log.Warn().Err(err).Msg("the last segment has an invalid tail; recovering it")
+			res, rerr := l.active().Recover(l.assignRecoveredEpoch)
+			if rerr != nil {
+				return rerr
+			}
+			l.leo, err = res.NextOffset, nil
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -252,12 +265,7 @@ func (l *Log) recover(recoveryPoint int64) error {
 	start := max(l.floorSegment(recoveryPoint), 0)
 	for i := start; i < len(l.segments); i++ {
 		s := l.segments[i]
-		res, err := s.Recover(func(b record.Batch) error {
-			if latest, ok := l.epochs.Latest(); b.PartitionLeaderEpoch() >= 0 && (!ok || model.LeaderEpoch(b.PartitionLeaderEpoch()) > latest.Epoch) {
-				return l.epochs.Assign(model.LeaderEpoch(b.PartitionLeaderEpoch()), model.Offset(b.BaseOffset()))
-			}
-			return nil
-		})
+		res, err := s.Recover(l.assignRecoveredEpoch)
 		if err != nil {
 			return err
 		}
@@ -278,6 +286,16 @@ func (l *Log) recover(recoveryPoint int64) error {
 			l.segments[i].SetNextBase(-1)
 			return nil
 		}
+	}
+	return nil
+}
+
+// assignRecoveredEpoch adds a recovered batch's leader epoch to the cache
+// when it is newer than the latest known one (Kafka's recovery rule).
+func (l *Log) assignRecoveredEpoch(b record.Batch) error {
+	epoch := model.LeaderEpoch(b.PartitionLeaderEpoch())
+	if latest, ok := l.epochs.Latest(); epoch >= 0 && (!ok || epoch > latest.Epoch) {
+		return l.epochs.Assign(epoch, model.Offset(b.BaseOffset()))
 	}
 	return nil
 }

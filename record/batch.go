@@ -86,10 +86,10 @@ func (b Batch) ProducerEpoch() int16 { return int16(binary.BigEndian.Uint16(b[pr
 func (b Batch) BaseSequence() int32 { return int32(binary.BigEndian.Uint32(b[baseSequencePos:])) }
 
 // LastSequence is the sequence of the last record, wrapping past MaxInt32 to
-// 0 as Kafka does; -1 when the batch has no sequence.
+// 0 as Kafka does; -1 when the batch has no sequence (base sequence -1).
 func (b Batch) LastSequence() int32 {
 	base := b.BaseSequence()
-	if base < 0 {
+	if base == -1 {
 		return -1
 	}
 	return IncrementSequence(base, b.LastOffsetDelta())

@@ -26,6 +26,12 @@ func (t ControlType) String() string {
 
 // ParseControlKey reads a control record key: int16 version, int16 type.
 func ParseControlKey(key []byte) (version int16, t ControlType, err error) {
+	if len(key) < 2 {
+		return 0, 0, invalid("control record key has %d bytes, want at least 4", len(key))
+	}
+	if v := int16(binary.BigEndian.Uint16(key)); v < 0 {
+		return 0, 0, invalid("Invalid version found for control record: %d. May indicate data corruption", v)
+	}
 	if len(key) < 4 {
 		return 0, 0, invalid("control record key has %d bytes, want at least 4", len(key))
 	}
@@ -40,6 +46,11 @@ type EndTxnMarker struct {
 
 // ParseEndTxnMarker reads a marker value: int16 version, int32 coordinator epoch.
 func ParseEndTxnMarker(value []byte) (EndTxnMarker, error) {
+	if len(value) >= 2 {
+		if v := int16(binary.BigEndian.Uint16(value)); v < 0 {
+			return EndTxnMarker{}, invalid("Invalid version found for end transaction marker: %d. May indicate data corruption", v)
+		}
+	}
 	if len(value) < 6 {
 		return EndTxnMarker{}, invalid("end transaction marker value has %d bytes, want at least 6", len(value))
 	}

@@ -49,6 +49,9 @@ type RecordIter struct {
 	buf       []byte
 	cur       Record
 	err       error
+	// skipHeaders validates headers without materialising them (the
+	// validation path never looks at them).
+	skipHeaders bool
 }
 
 // Records starts an iteration over the declared number of records.
@@ -89,12 +92,14 @@ func (it *RecordIter) Next() bool {
 	} else {
 		err = it.nextStreamed()
 	}
+	if err == nil && it.remaining == 0 {
+		// Like Kafka, the fault of bytes left after the declared records is
+		// raised before the last record is handed out.
+		err = it.ensureNoneRemaining()
+	}
 	if err != nil {
 		it.err = err
 		return false
-	}
-	if it.remaining == 0 {
-		it.err = it.ensureNoneRemaining()
 	}
 	return true
 }
@@ -204,10 +209,8 @@ func streamFault(err error, eofMsg string) error {
 // parse decodes a record body (everything after the length varint).
 func (it *RecordIter) parse(body []byte, size int) error {
 	r := &it.cur
-	*r = Record{Headers: r.Headers[:0], Size: size}
-	bad := func(what string, err error) error {
-		return invalid("Found invalid record structure: %s: %v", what, err)
-	}
+	r.Size = size
+	r.Headers = r.Headers[:0]
 	if len(body) < 1 {
 		return invalid("Found invalid record structure: empty record")
 	}
@@ -216,22 +219,22 @@ func (it *RecordIter) parse(body []byte, size int) error {
 	var n int
 	var err error
 	if r.TimestampDelta, n, err = readVarlong(p); err != nil {
-		return bad("timestamp delta", err)
+		return badStructure("timestamp delta", err)
 	}
 	p = p[n:]
 	if r.OffsetDelta, n, err = readVarint(p); err != nil {
-		return bad("offset delta", err)
+		return badStructure("offset delta", err)
 	}
 	p = p[n:]
 	if r.Key, p, err = readBytes(p); err != nil {
-		return bad("key", err)
+		return badStructure("key", err)
 	}
 	if r.Value, p, err = readBytes(p); err != nil {
-		return bad("value", err)
+		return badStructure("value", err)
 	}
 	count, n, err := readVarint(p)
 	if err != nil {
-		return bad("header count", err)
+		return badStructure("header count", err)
 	}
 	p = p[n:]
 	if count < 0 {
@@ -243,26 +246,33 @@ func (it *RecordIter) parse(body []byte, size int) error {
 	for i := int32(0); i < count; i++ {
 		klen, n, err := readVarint(p)
 		if err != nil {
-			return bad("header key", err)
+			return badStructure("header key", err)
 		}
 		p = p[n:]
 		if klen < 0 {
 			return invalid("Invalid negative header key size %d", klen)
 		}
 		if int(klen) > len(p) {
-			return bad("header key", errShortVarint)
+			return badStructure("header key", errShortVarint)
 		}
-		h := Header{Key: string(p[:klen])}
+		key := p[:klen]
 		p = p[klen:]
-		if h.Value, p, err = readBytes(p); err != nil {
-			return bad("header value", err)
+		var value []byte
+		if value, p, err = readBytes(p); err != nil {
+			return badStructure("header value", err)
 		}
-		r.Headers = append(r.Headers, h)
+		if !it.skipHeaders {
+			r.Headers = append(r.Headers, Header{Key: string(key), Value: value})
+		}
 	}
 	if len(p) != 0 {
 		return invalid("Invalid record size: expected to read %d bytes in record payload, but instead read %d", len(body), len(body)-len(p))
 	}
 	return nil
+}
+
+func badStructure(what string, err error) error {
+	return invalid("Found invalid record structure: %s: %v", what, err)
 }
 
 // readBytes reads a varint length and that many bytes; a negative length is

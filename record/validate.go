@@ -126,11 +126,14 @@ func (b Batch) ValidateAsLeader(r LeaderRules) (Validated, error) {
 		return v, err
 	}
 	defer it.Close()
+	it.skipHeaders = true
 	compressed := b.Compression() != CompressionNone
 	var recErrs []RecordError
 	timestampFault := false
 	base := b.BaseTimestamp()
 	logAppendTime := b.TimestampType() == LogAppendTime
+	perRecordChecks := r.Compacted || logAppendTime ||
+		(r.TimestampType == CreateTime && (r.TimestampBeforeMaxMs != math.MaxInt64 || r.TimestampAfterMaxMs != math.MaxInt64))
 	for idx := int32(0); it.Next(); idx++ {
 		rec := it.Record()
 		ts := base + rec.TimestampDelta
@@ -138,10 +141,12 @@ func (b Batch) ValidateAsLeader(r LeaderRules) (Validated, error) {
 			// Kafka reports every record of a LogAppendTime batch at the batch's max timestamp.
 			ts = b.MaxTimestamp()
 		}
-		if msg, isTS := checkRecord(b, r, rec, ts); msg != "" {
-			recErrs = append(recErrs, RecordError{BatchIndex: idx, Message: msg})
-			timestampFault = timestampFault || isTS
-			continue
+		if perRecordChecks {
+			if msg, isTS := checkRecord(b, r, rec, ts); msg != "" {
+				recErrs = append(recErrs, RecordError{BatchIndex: idx, Message: msg})
+				timestampFault = timestampFault || isTS
+				continue
+			}
 		}
 		v.MaxTimestamp = max(v.MaxTimestamp, ts)
 		if compressed && rec.OffsetDelta != idx {

@@ -9,6 +9,19 @@ var (
 
 // readVarint decodes a zig-zag varint of at most 5 bytes (Kafka's int32 varint).
 func readVarint(b []byte) (int32, int, error) {
+	// Fast paths: most lengths and deltas take one or two bytes.
+	if len(b) > 0 && b[0] < 0x80 {
+		x := uint32(b[0])
+		return int32(x>>1) ^ -int32(x&1), 1, nil
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		x := uint32(b[0]&0x7f) | uint32(b[1])<<7
+		return int32(x>>1) ^ -int32(x&1), 2, nil
+	}
+	return readVarintSlow(b)
+}
+
+func readVarintSlow(b []byte) (int32, int, error) {
 	var x uint32
 	for i := 0; i < 5; i++ {
 		if i >= len(b) {
@@ -25,6 +38,22 @@ func readVarint(b []byte) (int32, int, error) {
 
 // readVarlong decodes a zig-zag varint of at most 10 bytes (Kafka's int64 varlong).
 func readVarlong(b []byte) (int64, int, error) {
+	if len(b) > 0 && b[0] < 0x80 {
+		x := uint64(b[0])
+		return int64(x>>1) ^ -int64(x&1), 1, nil
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		x := uint64(b[0]&0x7f) | uint64(b[1])<<7
+		return int64(x>>1) ^ -int64(x&1), 2, nil
+	}
+	if len(b) > 2 && b[2] < 0x80 {
+		x := uint64(b[0]&0x7f) | uint64(b[1]&0x7f)<<7 | uint64(b[2])<<14
+		return int64(x>>1) ^ -int64(x&1), 3, nil
+	}
+	return readVarlongSlow(b)
+}
+
+func readVarlongSlow(b []byte) (int64, int, error) {
 	var x uint64
 	for i := 0; i < 10; i++ {
 		if i >= len(b) {
