@@ -28,8 +28,10 @@ func ParseDirName(name string) (tp model.TopicPartition, ok bool) {
 	if i <= 0 || i == len(name)-1 {
 		return tp, false
 	}
+	// Kafka reads the number with Java's Integer.parseInt, which also takes
+	// leading zeros and a '+' sign.
 	p, err := strconv.ParseInt(name[i+1:], 10, 32)
-	if err != nil || p < 0 || strconv.FormatInt(p, 10) != name[i+1:] {
+	if err != nil || p < 0 {
 		return tp, false
 	}
 	return model.TopicPartition{Topic: name[:i], Partition: int32(p)}, true

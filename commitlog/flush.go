@@ -55,11 +55,12 @@ func (l *Log) segmentsBetween(from, to int64) []*segment.Segment {
 }
 
 // FlushIfDue flushes up to the log end offset when flush.ms has passed since
-// the last flush (Kafka's log flusher task).
+// the last flush (Kafka's log flusher task; flush.ms 0 flushes whenever
+// there is unflushed data).
 func (l *Log) FlushIfDue() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.checkUsable() != nil || l.cfg.FlushMs <= 0 {
+	if l.checkUsable() != nil || l.cfg.FlushMs < 0 {
 		return nil
 	}
 	if l.now()-l.lastFlush < l.cfg.FlushMs || l.recoveryPoint >= l.leo {

@@ -50,6 +50,7 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 	l.logStart = min(l.logStart, l.leo)
 	l.recoveryPoint = min(l.recoveryPoint, l.leo)
 	l.hw = min(l.hw, l.leo)
+	l.flushTo = min(l.flushTo, l.leo) // a roll point that no longer exists
 	return true, nil
 }
 
@@ -83,6 +84,6 @@ func (l *Log) restartAtLocked(offset int64) error {
 		return err
 	}
 	l.segments = append(l.segments[:0], s)
-	l.leo, l.logStart, l.recoveryPoint, l.hw = offset, offset, offset, offset
+	l.leo, l.logStart, l.recoveryPoint, l.hw, l.flushTo = offset, offset, offset, offset, offset
 	return l.epochs.Clear()
 }

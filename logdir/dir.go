@@ -147,13 +147,13 @@ func (d *Dir) loadLogs() error {
 	if err != nil {
 		return err
 	}
-	var tps []model.TopicPartition
+	var names []string
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		if tp, ok := commitlog.ParseDirName(e.Name()); ok {
-			tps = append(tps, tp)
+		if _, ok := commitlog.ParseDirName(e.Name()); ok {
+			names = append(names, e.Name())
 			continue
 		}
 		if isDeleteDir(e.Name()) {
@@ -168,7 +168,7 @@ func (d *Dir) loadLogs() error {
 		log *commitlog.Log
 		err error
 	}
-	work := make(chan model.TopicPartition)
+	work := make(chan string)
 	results := make(chan result)
 	threads := max(d.opts.RecoveryThreads, 1)
 	var wg sync.WaitGroup
@@ -176,8 +176,9 @@ func (d *Dir) loadLogs() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for tp := range work {
-				l, err := commitlog.Open(filepath.Join(d.path, commitlog.DirName(tp)), commitlog.Options{
+			for name := range work {
+				tp, _ := commitlog.ParseDirName(name)
+				l, err := commitlog.Open(filepath.Join(d.path, name), commitlog.Options{
 					Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger,
 					HadCleanShutdown: clean, RecoveryPoint: recovery[tp], LogStartOffset: starts[tp], HighWatermark: hws[tp],
 				})
@@ -186,8 +187,8 @@ func (d *Dir) loadLogs() error {
 		}()
 	}
 	go func() {
-		for _, tp := range tps {
-			work <- tp
+		for _, name := range names {
+			work <- name
 		}
 		close(work)
 		wg.Wait()
@@ -197,6 +198,11 @@ func (d *Dir) loadLogs() error {
 	for r := range results {
 		if r.err != nil {
 			errs = append(errs, r.err)
+			continue
+		}
+		if _, dup := d.logs[r.tp]; dup {
+			errs = append(errs, fmt.Errorf("two directories in %s hold partition %s", d.path, r.tp))
+			r.log.Close()
 			continue
 		}
 		d.logs[r.tp] = r.log
