@@ -10,6 +10,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -33,7 +34,6 @@ const (
 
 var (
 	gzipReaders = sync.Pool{}
-	lz4Readers  = sync.Pool{New: func() any { return lz4.NewReader(nil) }}
 	zstdReaders = sync.Pool{New: func() any {
 		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
@@ -56,30 +56,19 @@ func openPayload(c Compression, payload []byte) (io.Reader, func(), error) {
 	src := bytes.NewReader(payload)
 	switch c {
 	case CompressionGzip:
-		zr, _ := gzipReaders.Get().(*gzip.Reader)
-		var err error
-		if zr == nil {
-			zr, err = gzip.NewReader(src)
-		} else {
-			err = zr.Reset(src)
-		}
+		zr, err := newGzipReader(src)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, func() { gzipReaders.Put(zr) }, nil
+		return zr, zr.release, nil
 	case CompressionSnappy:
 		return newSnappyReader(payload), func() {}, nil
 	case CompressionLz4:
-		if len(payload) < 5 || binary.LittleEndian.Uint32(payload) != lz4FrameMagic {
-			return nil, nil, errors.New("lz4: not an LZ4 frame")
+		r, err := newLZ4Reader(payload)
+		if err != nil {
+			return nil, nil, err
 		}
-		if payload[4]&0x20 == 0 {
-			// Kafka's reader refuses linked blocks; so do we.
-			return nil, nil, errors.New("lz4: dependent block streams are unsupported")
-		}
-		zr := lz4Readers.Get().(*lz4.Reader)
-		zr.Reset(src)
-		return zr, func() { zr.Reset(nil); lz4Readers.Put(zr) }, nil
+		return r, func() {}, nil
 	case CompressionZstd:
 		d := zstdReaders.Get().(*zstd.Decoder)
 		if err := d.Reset(src); err != nil {
@@ -189,7 +178,7 @@ func decodeSnappyBlock(block []byte) ([]byte, error) {
 	if n > snappyMaxRatio*len(block)+64 {
 		return nil, fmt.Errorf("snappy: block claims %d bytes from %d", n, len(block))
 	}
-	out, err := s2.Decode(nil, block)
+	out, err := snappy.DecodeStrict(nil, block)
 	if err != nil {
 		return nil, fmt.Errorf("snappy: %w", err)
 	}
@@ -226,3 +215,51 @@ func (r *snappyReader) Read(p []byte) (int, error) {
 	r.cur = r.cur[n:]
 	return n, nil
 }
+
+// gzipReader reads concatenated gzip members the way Java's GZIPInputStream
+// does: after a member, bytes that do not start a valid member header are
+// ignored instead of failing the stream.
+type gzipReader struct {
+	src *bytes.Reader
+	zr  *gzip.Reader
+	eof bool
+}
+
+func newGzipReader(src *bytes.Reader) (*gzipReader, error) {
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(src)
+	} else {
+		err = zr.Reset(src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	zr.Multistream(false)
+	return &gzipReader{src: src, zr: zr}, nil
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	for {
+		if g.eof {
+			return 0, io.EOF
+		}
+		n, err := g.zr.Read(p)
+		if err == io.EOF {
+			// End of a member: another one follows only if its header parses.
+			if g.src.Len() == 0 || g.zr.Reset(g.src) != nil {
+				g.eof = true
+			} else {
+				g.zr.Multistream(false)
+			}
+			err = nil
+			if n == 0 {
+				continue
+			}
+		}
+		return n, err
+	}
+}
+
+func (g *gzipReader) release() { gzipReaders.Put(g.zr) }

@@ -11,7 +11,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand"
-	"os"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -383,17 +382,6 @@ func simpleRecords(n int, ts int64) []record.NewRecord {
 		}
 	}
 	return recs
-}
-
-// knownBugsEnv enables the tests that assert Kafka's behaviour where package
-// record is known to deviate (see the report that accompanies these tests).
-const knownBugsEnv = "KBROKER_RECORD_KNOWN_BUGS"
-
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv(knownBugsEnv) == "" {
-		t.Skipf("known deviation from Kafka (set %s=1 to run): %s", knownBugsEnv, what)
-	}
 }
 
 var allCodecs = []record.Compression{

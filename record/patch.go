@@ -25,9 +25,12 @@ func (b Batch) SetMaxTimestamp(t TimestampType, maxTimestamp int64) bool {
 	if b.TimestampType() == t && b.MaxTimestamp() == maxTimestamp {
 		return false
 	}
-	attrs := b.Attributes() &^ timestampTypeBit
-	if t == LogAppendTime {
-		attrs |= timestampTypeBit
+	// Like Kafka, the attributes are recomposed from the known fields, which
+	// clears any unknown bit.
+	old := b.Attributes()
+	attrs := MakeAttributes(old.Compression(), t, old.IsTransactional(), old.IsControl())
+	if old.HasDeleteHorizon() {
+		attrs |= deleteHorizonBit
 	}
 	binary.BigEndian.PutUint16(b[attributesPos:], uint16(attrs))
 	binary.BigEndian.PutUint64(b[maxTimestampPos:], uint64(maxTimestamp))

@@ -34,11 +34,15 @@ func Peek(buf []byte, maxSize int) (total int, err error) {
 	if magic < CurrentMagic {
 		return 0, ErrLegacyMagic
 	}
-	if size < HeaderSize-LogOverhead {
+	total = int(size) + LogOverhead
+	if total < HeaderSize {
+		if len(buf) < total {
+			return total, nil // incomplete: the size is judged once the batch is whole
+		}
 		return 0, corrupt("record batch is corrupt (the size %d is smaller than the minimum allowed overhead %d)",
-			int(size)+LogOverhead, HeaderSize)
+			total, HeaderSize)
 	}
-	return int(size) + LogOverhead, nil
+	return total, nil
 }
 
 // Next cuts the first batch off buf after the checks of Peek. When buf holds

@@ -149,7 +149,7 @@ func (b Batch) ValidateAsLeader(r LeaderRules) (Validated, error) {
 			}
 		}
 		v.MaxTimestamp = max(v.MaxTimestamp, ts)
-		if compressed && rec.OffsetDelta != idx {
+		if compressed && b.BaseOffset()+int64(rec.OffsetDelta) != int64(idx) {
 			v.NeedsRebuild = true
 		}
 		v.Records++
