@@ -119,12 +119,12 @@ func (it *RecordIter) Close() {
 }
 
 func (it *RecordIter) nextInMemory() error {
-	size, n, err := readVarint(it.data)
-	if err == errShortVarint {
+	size, n := varint32(it.data)
+	if n == 0 {
 		return invalid("Incorrect declared batch size, premature EOF reached")
 	}
-	if err != nil {
-		return invalid("Found invalid record structure: %v", err)
+	if n < 0 {
+		return invalid("Found invalid record structure: %v", errVarintTooLong)
 	}
 	if size < 0 || int(size) > len(it.data)-n {
 		return invalid("Invalid record size: expected %d bytes in record payload, but instead the buffer has only %d remaining bytes.", size, len(it.data)-n)
@@ -206,7 +206,8 @@ func streamFault(err error, eofMsg string) error {
 	return invalid("Found invalid record structure: %v", err)
 }
 
-// parse decodes a record body (everything after the length varint).
+// parse decodes a record body (everything after the length varint). It is
+// the hot loop of produce validation, hence the inlined one-byte varints.
 func (it *RecordIter) parse(body []byte, size int) error {
 	r := &it.cur
 	r.Size = size
@@ -217,24 +218,24 @@ func (it *RecordIter) parse(body []byte, size int) error {
 	r.Attributes = int8(body[0])
 	p := body[1:]
 	var n int
-	var err error
-	if r.TimestampDelta, n, err = readVarlong(p); err != nil {
-		return badStructure("timestamp delta", err)
+	if r.TimestampDelta, n = varint64(p); n <= 0 {
+		return badStructure("timestamp delta", varintErr(n))
 	}
 	p = p[n:]
-	if r.OffsetDelta, n, err = readVarint(p); err != nil {
-		return badStructure("offset delta", err)
+	if r.OffsetDelta, n = varint32(p); n <= 0 {
+		return badStructure("offset delta", varintErr(n))
 	}
 	p = p[n:]
-	if r.Key, p, err = readBytes(p); err != nil {
-		return badStructure("key", err)
+	var ok bool
+	if r.Key, p, ok = readBytes(p); !ok {
+		return badStructure("key", errShortVarint)
 	}
-	if r.Value, p, err = readBytes(p); err != nil {
-		return badStructure("value", err)
+	if r.Value, p, ok = readBytes(p); !ok {
+		return badStructure("value", errShortVarint)
 	}
-	count, n, err := readVarint(p)
-	if err != nil {
-		return badStructure("header count", err)
+	count, n := varint32(p)
+	if n <= 0 {
+		return badStructure("header count", varintErr(n))
 	}
 	p = p[n:]
 	if count < 0 {
@@ -244,9 +245,9 @@ func (it *RecordIter) parse(body []byte, size int) error {
 		return invalid("Found invalid number of record headers. %d is larger than the remaining size of the buffer", count)
 	}
 	for i := int32(0); i < count; i++ {
-		klen, n, err := readVarint(p)
-		if err != nil {
-			return badStructure("header key", err)
+		klen, n := varint32(p)
+		if n <= 0 {
+			return badStructure("header key", varintErr(n))
 		}
 		p = p[n:]
 		if klen < 0 {
@@ -258,8 +259,8 @@ func (it *RecordIter) parse(body []byte, size int) error {
 		key := p[:klen]
 		p = p[klen:]
 		var value []byte
-		if value, p, err = readBytes(p); err != nil {
-			return badStructure("header value", err)
+		if value, p, ok = readBytes(p); !ok {
+			return badStructure("header value", errShortVarint)
 		}
 		if !it.skipHeaders {
 			r.Headers = append(r.Headers, Header{Key: string(key), Value: value})
@@ -276,20 +277,20 @@ func badStructure(what string, err error) error {
 }
 
 // readBytes reads a varint length and that many bytes; a negative length is
-// a null (nil) value, as Kafka reads it.
-func readBytes(p []byte) ([]byte, []byte, error) {
-	l, n, err := readVarint(p)
-	if err != nil {
-		return nil, p, err
+// a null (nil) value, as Kafka reads it. ok is false when p is too short.
+func readBytes(p []byte) (v, rest []byte, ok bool) {
+	l, n := varint32(p)
+	if n <= 0 {
+		return nil, p, false
 	}
 	p = p[n:]
 	if l < 0 {
-		return nil, p, nil
+		return nil, p, true
 	}
 	if int(l) > len(p) {
-		return nil, p, errors.New("length overruns the record")
+		return nil, p, false
 	}
-	return p[:l:l], p[l:], nil
+	return p[:l:l], p[l:], true
 }
 
 func readStreamVarint(r io.ByteReader) (int32, int, error) {

@@ -62,17 +62,21 @@ type Validated struct {
 	NeedsRebuild bool
 }
 
-// CheckSize and CRC: the checks Kafka's analyzeAndValidateRecords makes on
-// every batch a leader receives, in Kafka's order: base offset 0 for client
-// batches (INVALID_RECORD), size within max.message.bytes
-// (MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE).
-func (b Batch) checkEnvelope(r LeaderRules) error {
+// checkLimits is the start of Kafka's analyzeAndValidateRecords: base
+// offset 0 for client batches (INVALID_RECORD), then max.message.bytes
+// (MESSAGE_TOO_LARGE).
+func (b Batch) checkLimits(r LeaderRules) error {
 	if r.Origin == FromClient && b.BaseOffset() != 0 {
 		return invalid("The baseOffset of the record batch in the append to %s should be 0, but it is %d", r.Partition, b.BaseOffset())
 	}
 	if r.MaxBatchBytes > 0 && len(b) > r.MaxBatchBytes {
 		return newError(kerr.MessageTooLarge, "The record batch size in the append to %s is %d bytes which exceeds the maximum configured value of %d.", r.Partition, len(b), r.MaxBatchBytes)
 	}
+	return nil
+}
+
+// checkIntegrity follows: the CRC (CORRUPT_MESSAGE), then a known codec.
+func (b Batch) checkIntegrity() error {
 	if err := b.Verify(); err != nil {
 		return err
 	}
@@ -114,10 +118,19 @@ func (b Batch) checkHeader(r LeaderRules) error {
 // MESSAGE_TOO_LARGE, INVALID_TIMESTAMP (with per-record RecordErrors) or
 // UNSUPPORTED_COMPRESSION_TYPE.
 func (b Batch) ValidateAsLeader(r LeaderRules) (Validated, error) {
-	v := Validated{MaxTimestamp: NoTimestamp}
-	if err := b.checkEnvelope(r); err != nil {
-		return v, err
+	if err := b.checkLimits(r); err != nil {
+		return Validated{MaxTimestamp: NoTimestamp}, err
 	}
+	if err := b.checkIntegrity(); err != nil {
+		return Validated{MaxTimestamp: NoTimestamp}, err
+	}
+	return b.validateRecords(r)
+}
+
+// validateRecords is LogValidator's part: the batch header rules for client
+// batches, then every record (keys, timestamps, structure, count).
+func (b Batch) validateRecords(r LeaderRules) (Validated, error) {
+	v := Validated{MaxTimestamp: NoTimestamp}
 	if err := b.checkHeader(r); err != nil {
 		return v, err
 	}

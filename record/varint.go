@@ -7,65 +7,61 @@ var (
 	errShortVarint   = errors.New("buffer ends inside a varint")
 )
 
-// readVarint decodes a zig-zag varint of at most 5 bytes (Kafka's int32 varint).
-func readVarint(b []byte) (int32, int, error) {
-	// Fast paths: most lengths and deltas take one or two bytes.
+// varint32 decodes a zig-zag varint of at most 5 bytes (Kafka's int32
+// varint). n is 0 when b ends inside it and -1 when it is longer than 5
+// bytes. The one-byte case is small enough to be inlined.
+func varint32(b []byte) (int32, int) {
 	if len(b) > 0 && b[0] < 0x80 {
-		x := uint32(b[0])
-		return int32(x>>1) ^ -int32(x&1), 1, nil
+		return int32(b[0]>>1) ^ -int32(b[0]&1), 1
 	}
-	if len(b) > 1 && b[1] < 0x80 {
-		x := uint32(b[0]&0x7f) | uint32(b[1])<<7
-		return int32(x>>1) ^ -int32(x&1), 2, nil
-	}
-	return readVarintSlow(b)
+	return varint32Slow(b)
 }
 
-func readVarintSlow(b []byte) (int32, int, error) {
+func varint32Slow(b []byte) (int32, int) {
 	var x uint32
 	for i := 0; i < 5; i++ {
 		if i >= len(b) {
-			return 0, 0, errShortVarint
+			return 0, 0
 		}
 		c := b[i]
 		x |= uint32(c&0x7f) << (7 * i)
 		if c < 0x80 {
-			return int32(x>>1) ^ -int32(x&1), i + 1, nil
+			return int32(x>>1) ^ -int32(x&1), i + 1
 		}
 	}
-	return 0, 0, errVarintTooLong
+	return 0, -1
 }
 
-// readVarlong decodes a zig-zag varint of at most 10 bytes (Kafka's int64 varlong).
-func readVarlong(b []byte) (int64, int, error) {
+// varint64 decodes a zig-zag varint of at most 10 bytes (Kafka's varlong),
+// with varint32's conventions for n.
+func varint64(b []byte) (int64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
-		x := uint64(b[0])
-		return int64(x>>1) ^ -int64(x&1), 1, nil
+		return int64(b[0]>>1) ^ -int64(b[0]&1), 1
 	}
-	if len(b) > 1 && b[1] < 0x80 {
-		x := uint64(b[0]&0x7f) | uint64(b[1])<<7
-		return int64(x>>1) ^ -int64(x&1), 2, nil
-	}
-	if len(b) > 2 && b[2] < 0x80 {
-		x := uint64(b[0]&0x7f) | uint64(b[1]&0x7f)<<7 | uint64(b[2])<<14
-		return int64(x>>1) ^ -int64(x&1), 3, nil
-	}
-	return readVarlongSlow(b)
+	return varint64Slow(b)
 }
 
-func readVarlongSlow(b []byte) (int64, int, error) {
+func varint64Slow(b []byte) (int64, int) {
 	var x uint64
 	for i := 0; i < 10; i++ {
 		if i >= len(b) {
-			return 0, 0, errShortVarint
+			return 0, 0
 		}
 		c := b[i]
 		x |= uint64(c&0x7f) << (7 * i)
 		if c < 0x80 {
-			return int64(x>>1) ^ -int64(x&1), i + 1, nil
+			return int64(x>>1) ^ -int64(x&1), i + 1
 		}
 	}
-	return 0, 0, errVarintTooLong
+	return 0, -1
+}
+
+// varintErr turns a failed decode's n into an error.
+func varintErr(n int) error {
+	if n == 0 {
+		return errShortVarint
+	}
+	return errVarintTooLong
 }
 
 // appendVarint appends a zig-zag varint.
