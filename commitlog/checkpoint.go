@@ -3,6 +3,7 @@ package commitlog
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,31 @@ func WriteFileAtomic(fs segment.FS, path string, data []byte) error {
 		return &segment.StorageError{Op: "rename", Path: tmp, Err: err}
 	}
 	return SyncDir(fs, filepath.Dir(path))
+}
+
+// createIfMissing creates an empty file, as Kafka's checkpoint files are
+// created empty when they are first opened.
+func createIfMissing(fs segment.FS, path string) error {
+	f, err := fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return &segment.StorageError{Op: "create", Path: path, Err: err}
+	}
+	return f.Close()
+}
+
+// CreateCheckpointFiles creates the per-directory checkpoint files that do
+// not exist yet, empty, as a Kafka broker does when it starts (the cleaner's
+// too, since Kafka's cleaner is enabled by default).
+func CreateCheckpointFiles(fs segment.FS, dir string) error {
+	for _, name := range []string{RecoveryPointCheckpoint, ReplicationCheckpoint, LogStartOffsetCheckpoint, CleanerOffsetCheckpoint} {
+		if err := createIfMissing(fs, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SyncDir fsyncs a directory so that renames and creations in it are durable.

@@ -29,9 +29,14 @@ func (l *Log) load(opts Options) error {
 	if err != nil {
 		return err
 	}
+	if err := createIfMissing(l.fs, filepath.Join(l.dir, LeaderEpochCheckpoint)); err != nil {
+		return err
+	}
+	rebuildEpochs := false
 	if l.epochs, err = LoadEpochCache(l.fs, l.dir, l.log); err != nil {
-		l.log.Warn().Err(err).Msg("leader epoch checkpoint unreadable; starting with an empty cache")
+		l.log.Warn().Err(err).Msg("leader epoch checkpoint unreadable; rebuilding it from the batches in the log")
 		l.epochs = &EpochCache{fs: l.fs, path: filepath.Join(l.dir, LeaderEpochCheckpoint), log: l.log}
+		rebuildEpochs = true
 	}
 	for _, base := range bases {
 		s, err := segment.Open(l.fs, l.dir, base, l.cfg.segmentConfig(), l.now())
@@ -45,6 +50,13 @@ func (l *Log) load(opts Options) error {
 		l.segments[i].SetNextBase(l.segments[i+1].BaseOffset())
 	}
 
+	if rebuildEpochs {
+		for _, s := range l.segments {
+			if err := s.ForEachBatchHeader(l.assignRecoveredEpoch); err != nil {
+				return err
+			}
+		}
+	}
 	recoveryPoint := opts.RecoveryPoint
 	if !opts.HadCleanShutdown {
 		if err := l.recover(recoveryPoint); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -499,4 +500,80 @@ func TestCleanOpenWithGarbageTail(t *testing.T) {
 	}
 	l.Close()
 	rtCheckDir(t, dir, int64(cfg.IndexIntervalBytes))
+}
+
+// An unreadable leader-epoch-checkpoint is rebuilt from the leader epochs
+// stamped in the batches rather than trusted or left empty.
+func TestRecoverRebuildsEpochCache(t *testing.T) {
+	cfg := rtConfig()
+	dir := filepath.Join(t.TempDir(), "epochs-0")
+	rtWriteLog(t, dir, cfg, rtSizes(20, 11))
+	l := rtOpen(t, dir, cfg, true, 0)
+	want := l.EpochEntries()
+	l.Close()
+	if len(want) < 3 {
+		t.Fatalf("setup: epoch cache %v", want)
+	}
+	path := filepath.Join(dir, commitlog.LeaderEpochCheckpoint)
+	if err := os.WriteFile(path, []byte("0\n7\ngarbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = rtOpen(t, dir, cfg, true, 0)
+	got := l.EpochEntries()
+	l.Close()
+	if len(got) != len(want) {
+		t.Fatalf("rebuilt cache %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("rebuilt cache %v, want %v", got, want)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	if !bytes.HasPrefix(data, []byte("0\n"+strconv.Itoa(len(want))+"\n")) {
+		t.Fatalf("rebuilt checkpoint file %q", data)
+	}
+}
+
+// Like Kafka, a new log has an empty leader-epoch-checkpoint from the start.
+func TestNewLogHasEmptyEpochCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fresh-0")
+	l := rtOpen(t, dir, rtConfig(), true, 0)
+	defer l.Close()
+	st, err := os.Stat(filepath.Join(dir, commitlog.LeaderEpochCheckpoint))
+	if err != nil || st.Size() != 0 {
+		t.Fatalf("leader-epoch-checkpoint of a new log: %v, size %v; want an empty file", err, st)
+	}
+}
+
+// Producer snapshots (written by Kafka; kbroker keeps them consistent) past a
+// truncation point, or of a deleted segment, are removed.
+func TestSnapshotsFollowTruncationAndRetention(t *testing.T) {
+	cfg := rtConfig()
+	dir := filepath.Join(t.TempDir(), "snap-0")
+	rtWriteLog(t, dir, cfg, rtSizes(30, 12))
+	bases := rtSegmentBases(t, dir)
+	for _, b := range bases {
+		os.WriteFile(filepath.Join(dir, segment.FileName(b, commitlog.SnapshotSuffix)), []byte{0, 1}, 0o644)
+	}
+	l := rtOpen(t, dir, cfg, true, 0)
+	defer l.Close()
+	mid := bases[len(bases)/2]
+	if _, err := l.TruncateTo(model.Offset(mid)); err != nil {
+		t.Fatal(err)
+	}
+	l.SetHighWatermark(l.LogEndOffset())
+	if err := l.IncrementLogStartOffset(model.Offset(bases[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.DeleteOldSegments(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bases {
+		_, err := os.Stat(filepath.Join(dir, segment.FileName(b, commitlog.SnapshotSuffix)))
+		kept := err == nil
+		if want := b >= bases[1] && b <= mid; kept != want {
+			t.Errorf("snapshot %d kept=%v, want %v", b, kept, want)
+		}
+	}
 }

@@ -106,6 +106,13 @@ func (l *Log) deleteWhile(reason string, pred func(s, next *segment.Segment) (bo
 	if err := l.incrementLogStartLocked(l.segments[0].BaseOffset()); err != nil {
 		return 0, err
 	}
+	gone := map[int64]bool{}
+	for _, s := range deletable {
+		gone[s.BaseOffset()] = true
+	}
+	if err := l.removeSnapshots(func(off int64) bool { return gone[off] }); err != nil {
+		return 0, err
+	}
 	return len(deletable), nil
 }
 

@@ -51,7 +51,7 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 	l.recoveryPoint = min(l.recoveryPoint, l.leo)
 	l.hw = min(l.hw, l.leo)
 	l.flushTo = min(l.flushTo, l.leo) // a roll point that no longer exists
-	return true, nil
+	return true, l.fail(l.removeSnapshots(func(off int64) bool { return off > t }))
 }
 
 // TruncateFullyAndStartAt deletes every segment and restarts the log empty at
@@ -73,6 +73,9 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 		}
 	}
 	l.segments = l.segments[:0]
+	if err := l.removeSnapshots(func(int64) bool { return true }); err != nil {
+		return err
+	}
 	return l.restartAtLocked(offset)
 }
 

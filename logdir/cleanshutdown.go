@@ -1,7 +1,6 @@
 package logdir
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -27,9 +26,9 @@ func takeCleanShutdownMarker(fs segment.FS, dir string) (bool, error) {
 	return true, commitlog.SyncDir(fs, dir)
 }
 
-// writeCleanShutdownMarker writes the marker with the broker epoch, as Kafka
-// 3.7+ does: {"version":0,"brokerEpoch":<n>}. Only its existence matters.
-func writeCleanShutdownMarker(fs segment.FS, dir string, brokerEpoch int64) error {
-	data := fmt.Sprintf(`{"version":0,"brokerEpoch":%d}`, brokerEpoch)
-	return commitlog.WriteFileAtomic(fs, filepath.Join(dir, CleanShutdownFile), []byte(data))
+// writeCleanShutdownMarker writes the marker as a ZooKeeper-mode Kafka 3.7+
+// broker does: {"version":0,"brokerEpoch":-1} (only KRaft brokers record a
+// real epoch there). Only the file's existence matters to readers.
+func writeCleanShutdownMarker(fs segment.FS, dir string) error {
+	return commitlog.WriteFileAtomic(fs, filepath.Join(dir, CleanShutdownFile), []byte(`{"version":0,"brokerEpoch":-1}`))
 }

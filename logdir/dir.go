@@ -139,6 +139,9 @@ func (d *Dir) loadLogs() error {
 	if err != nil {
 		return err
 	}
+	if err := commitlog.CreateCheckpointFiles(d.fs, d.path); err != nil {
+		return err
+	}
 	d.HadCleanShutdown = clean
 	recovery := d.readCheckpoint(commitlog.RecoveryPointCheckpoint)
 	starts := d.readCheckpoint(commitlog.LogStartOffsetCheckpoint)
@@ -385,9 +388,9 @@ func (d *Dir) writeCheckpointsLocked(recovery, hw, starts bool) error {
 }
 
 // Close stops the tasks, flushes and closes every log, writes the
-// checkpoints and, if all went well, the clean-shutdown marker (with the
-// broker epoch), and releases the lock.
-func (d *Dir) Close(brokerEpoch int64) error {
+// checkpoints and, if all went well, the clean-shutdown marker, and releases
+// the lock.
+func (d *Dir) Close() error {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -408,7 +411,7 @@ func (d *Dir) Close(brokerEpoch int64) error {
 	}
 	errs = append(errs, d.writeCheckpointsLocked(true, true, true))
 	if err := errors.Join(errs...); err == nil && d.offline == nil {
-		errs = append(errs, writeCleanShutdownMarker(d.fs, d.path, brokerEpoch))
+		errs = append(errs, writeCleanShutdownMarker(d.fs, d.path))
 	}
 	errs = append(errs, d.lock.release())
 	return errors.Join(errs...)

@@ -50,7 +50,7 @@ func openDir(t *testing.T, opts logdir.Options) *logdir.Dir {
 	if err != nil {
 		t.Fatalf("logdir.Open: %v", err)
 	}
-	t.Cleanup(func() { _ = d.Close(0) })
+	t.Cleanup(func() { _ = d.Close() })
 	return d
 }
 
@@ -174,14 +174,14 @@ func TestDirLock(t *testing.T) {
 		t.Fatalf(".lock was not created")
 	}
 	if d2, err := logdir.Open(opts); err == nil {
-		_ = d2.Close(0)
+		_ = d2.Close()
 		t.Fatalf("second Open of a locked directory succeeded")
 	}
-	if err := d.Close(0); err != nil {
+	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	d3 := openDir(t, opts)
-	if err := d3.Close(0); err != nil {
+	if err := d3.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -207,10 +207,10 @@ func TestCleanShutdownAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := d.Close(42); err != nil {
+	if err := d.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if got, want := string(readFile(t, filepath.Join(root, logdir.CleanShutdownFile))), `{"version":0,"brokerEpoch":42}`; got != want {
+	if got, want := string(readFile(t, filepath.Join(root, logdir.CleanShutdownFile))), `{"version":0,"brokerEpoch":-1}`; got != want {
 		t.Fatalf(".kafka_cleanshutdown = %q, want %q", got, want)
 	}
 	checkCheckpoint(t, filepath.Join(root, commitlog.RecoveryPointCheckpoint), "foo 0 3", "bar 1 2")
@@ -256,7 +256,7 @@ func TestRecoveryOnlyWithoutCleanShutdown(t *testing.T) {
 	l := getOrCreate(t, d, tpOf("foo", 0), model.ZeroTopicID)
 	appendN(t, l, 3, 1, baseTime)
 	l.SetHighWatermark(3)
-	if err := d.Close(1); err != nil {
+	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	logPath := segLog(filepath.Join(root, "foo-0"), 0)
@@ -277,7 +277,7 @@ func TestRecoveryOnlyWithoutCleanShutdown(t *testing.T) {
 	if leo := mustLog(t, d2, tpOf("foo", 0)).LogEndOffset(); leo != 3 {
 		t.Fatalf("LEO = %d after a clean reopen, want 3", leo)
 	}
-	if err := d2.Close(2); err != nil {
+	if err := d2.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(root, logdir.CleanShutdownFile)); err != nil {
@@ -305,7 +305,7 @@ func TestUncleanReopenTruncatesTornTail(t *testing.T) {
 	d := openDir(t, opts)
 	l := getOrCreate(t, d, tpOf("foo", 0), model.ZeroTopicID)
 	appendN(t, l, 2, 3, baseTime)
-	if err := d.Close(1); err != nil {
+	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	logPath := segLog(filepath.Join(root, "foo-0"), 0)
@@ -565,5 +565,23 @@ func TestRetentionTaskRunsAfterInitialDelay(t *testing.T) {
 	waitFor(t, "the retention task", func() bool { return l.LogStartOffset() == 2 })
 	if got := l.SegmentBaseOffsets(); len(got) != 1 || got[0] != 2 {
 		t.Fatalf("segments = %v, want [2]", got)
+	}
+}
+
+// Like a Kafka broker, an opened directory has its four checkpoint files
+// from the start, empty until the first write.
+func TestOpenCreatesEmptyCheckpointFiles(t *testing.T) {
+	root := t.TempDir()
+	d, err := logdir.Open(logdir.DefaultOptions(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, name := range []string{commitlog.RecoveryPointCheckpoint, commitlog.ReplicationCheckpoint,
+		commitlog.LogStartOffsetCheckpoint, commitlog.CleanerOffsetCheckpoint} {
+		st, err := os.Stat(filepath.Join(root, name))
+		if err != nil || st.Size() != 0 {
+			t.Errorf("%s after open: %v (size %v), want an empty file", name, err, st)
+		}
 	}
 }

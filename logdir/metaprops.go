@@ -143,7 +143,11 @@ func utf16Units(s string) []uint16 {
 	return out
 }
 
-// escapeProperty applies Properties.store's escaping.
+// escapeProperty applies the escaping of Properties.store(Writer, …), which
+// Kafka 3.7+ uses: backslash, the separators and comment characters, tab,
+// newline, carriage return, form feed and (in keys, or leading in values)
+// spaces are escaped; other characters, non-ASCII included, are written as
+// they are (UTF-8).
 func escapeProperty(s string, isKey bool) string {
 	var b strings.Builder
 	for i, r := range s {
@@ -163,10 +167,6 @@ func escapeProperty(s string, isKey bool) string {
 		case r == '=' || r == ':' || r == '#' || r == '!':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r > 0x7e:
-			for _, u := range utf16Units(string(r)) {
-				fmt.Fprintf(&b, `\u%04X`, u)
-			}
 		default:
 			b.WriteRune(r)
 		}

@@ -257,3 +257,14 @@ func (s *Segment) timeIndexedOffset(ts int64) (int64, error) {
 		}
 	}
 }
+
+// ForEachBatchHeader calls fn with the header (HeaderSize bytes) of every
+// batch in the segment, in order, stopping quietly at the first malformed
+// one (recovery deals with those). Used to rebuild the leader-epoch cache.
+func (s *Segment) ForEachBatchHeader(fn func(h record.Batch) error) error {
+	err := s.walk(0, s.size, func(_ int64, h record.Batch) error { return fn(h) })
+	if err != nil && isBatchFault(err) {
+		return nil
+	}
+	return err
+}

@@ -96,7 +96,7 @@ func (s *Segment) Recover(onBatch func(b record.Batch) error) (RecoverResult, er
 		s.maxTS = TimestampOffset{Timestamp: -1, Offset: s.base}
 	}
 	s.rollTSKnown = false
-	s.bytesSinceLastIndexEntry = int(valid - ib.lastEntry)
+	s.bytesSinceLastIndexEntry = 0
 	if err := s.offIdx.trim(); err != nil {
 		return res, err
 	}

@@ -46,6 +46,9 @@ type Segment struct {
 	timeIdx *timeIndex
 	txnIdx  *txnIndex
 
+	// bytesSinceLastIndexEntry counts bytes appended by this process since
+	// the last offset-index entry; like Kafka's, it starts at 0 when a
+	// segment is opened or recovered, whatever the file holds.
 	bytesSinceLastIndexEntry int
 	maxTS                    TimestampOffset // max timestamp so far and its offset
 	maxTSKnown               bool
@@ -136,12 +139,6 @@ func (s *Segment) Activate() error {
 	}
 	if err := s.timeIdx.resize(s.cfg.MaxIndexSize); err != nil {
 		return err
-	}
-	// Count the bytes since the last index entry as a rebuild would, so the
-	// next entry lands where a full scan would put it.
-	s.bytesSinceLastIndexEntry = int(s.size)
-	if n := s.offIdx.entries; n > 0 {
-		s.bytesSinceLastIndexEntry = int(s.size - int64(s.offIdx.at(n-1).Position))
 	}
 	return nil
 }

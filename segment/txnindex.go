@@ -58,9 +58,10 @@ func (t *txnIndex) load() error {
 	}
 	var entries []AbortedTxn
 	for len(buf) >= txnEntrySize {
-		if v := int16(binary.BigEndian.Uint16(buf)); v != 0 {
+		// Kafka reads the version from the field's first byte only.
+		if v := int8(buf[0]); v > 0 {
 			f.Close()
-			return corruptIndex("transaction index %s has an entry of version %d", t.path, v)
+			return corruptIndex("unexpected aborted transaction version %d in transaction index %s, current version is 0", v, t.path)
 		}
 		entries = append(entries, AbortedTxn{
 			ProducerID:       be64(buf[2:]),
@@ -70,10 +71,8 @@ func (t *txnIndex) load() error {
 		})
 		buf = buf[txnEntrySize:]
 	}
-	if len(buf) != 0 {
-		f.Close()
-		return corruptIndex("transaction index %s has a torn entry of %d bytes", t.path, len(buf))
-	}
+	// A torn last entry (a crash mid-write) is ignored, as Kafka's reader
+	// ignores it; the next append overwrites it.
 	t.f, t.entries, t.loaded = f, entries, true
 	return nil
 }
