@@ -121,7 +121,9 @@ func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 		if err := b.Verify(); err != nil {
 			return AppendInfo{}, fmt.Errorf("record is corrupt (stored crc = %d) in topic partition %s: %w", b.CRC(), l.tp, kerr.CorruptMessage)
 		}
-		if b.LastOffset() <= prevLast {
+		// Batches must not overlap: recovery drops anything that does,
+		// so accepting it would lose acknowledged data at the next crash.
+		if b.LastOffsetDelta() < 0 || b.BaseOffset() <= prevLast {
 			return AppendInfo{}, fmt.Errorf("out of order offsets found in append to %s: batch [%d, %d] after offset %d: %w",
 				l.tp, b.BaseOffset(), b.LastOffset(), prevLast, kerr.UnknownServerError)
 		}

@@ -377,3 +377,27 @@ func TestAppendAsFollowerSizeLimits(t *testing.T) {
 		t.Fatalf(".log is %d bytes, want %d", n, len(big))
 	}
 }
+
+// A follower chunk whose batches overlap ([0..4] then [3..7]) is refused:
+// recovery would cut such a log at the overlap, losing what was acknowledged.
+// What is appended is exactly what survives a crash.
+func TestFollowerOverlapRefusedAndAppendsSurviveRecovery(t *testing.T) {
+	cfg := commitlog.DefaultConfig()
+	tl := newTestLog(t, cfg)
+	_, err := tl.log.AppendAsFollower(concat(replicaBatch(t, 0, 1, recs(5, baseTime)), replicaBatch(t, 3, 1, recs(5, baseTime))))
+	if err == nil {
+		t.Fatal("overlapping follower batches were accepted")
+	}
+	if leo := tl.log.LogEndOffset(); leo != 0 {
+		t.Fatalf("LEO after a refused append = %d, want 0", leo)
+	}
+	tl.appendFollower(concat(replicaBatch(t, 0, 1, recs(5, baseTime)), replicaBatch(t, 5, 1, recs(3, baseTime))))
+	tl.appendFollower(replicaBatch(t, 8, 1, recs(2, baseTime)))
+	if err := tl.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l := openLog(t, tl.dir, commitlog.Options{Config: cfg, Now: tl.clock.Now, HadCleanShutdown: false, RecoveryPoint: 0})
+	if leo := l.LogEndOffset(); leo != 10 {
+		t.Fatalf("LEO after recovery = %d, want 10", leo)
+	}
+}

@@ -23,7 +23,7 @@ func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var errs []error
-	errs = append(errs, err)
+	errs = append(errs, err, l.failed)
 	for _, s := range l.segments {
 		errs = append(errs, s.Close())
 	}

@@ -27,10 +27,14 @@ func (l *Log) flushLocked(offset int64) error {
 	if offset <= l.recoveryPoint && offset < l.leo {
 		return nil
 	}
-	for _, s := range l.segmentsBetween(l.recoveryPoint, offset) {
+	segs := l.segmentsBetween(l.recoveryPoint, offset)
+	for _, s := range segs {
 		if err := s.Flush(); err != nil {
 			return l.fail(err)
 		}
+	}
+	if err := l.syncDirIfNew(segs); err != nil {
+		return l.fail(err)
 	}
 	if offset > l.recoveryPoint {
 		l.recoveryPoint = offset
@@ -52,6 +56,19 @@ func (l *Log) segmentsBetween(from, to int64) []*segment.Segment {
 		out = append(out, l.segments[i])
 	}
 	return out
+}
+
+// syncDirIfNew fsyncs the partition directory when a flushed segment starts
+// at or after the recovery point (it may have been created since the last
+// flush), so that its directory entry is as durable as its data — Kafka's
+// LocalLog.flush does the same.
+func (l *Log) syncDirIfNew(flushed []*segment.Segment) error {
+	for _, s := range flushed {
+		if s.BaseOffset() >= l.recoveryPoint {
+			return SyncDir(l.fs, l.dir)
+		}
+	}
+	return nil
 }
 
 // FlushIfDue flushes up to the log end offset when flush.ms has passed since
@@ -86,6 +103,7 @@ func (l *Log) flusher() {
 	for range l.flushReq {
 		l.mu.RLock()
 		target := l.flushTo
+		truncations := l.truncations
 		segs := l.segmentsBetween(l.recoveryPoint, target)
 		if len(segs) > 0 && segs[len(segs)-1].BaseOffset() >= target {
 			segs = segs[:len(segs)-1]
@@ -102,10 +120,17 @@ func (l *Log) flusher() {
 				break
 			}
 		}
+		if ferr == nil {
+			ferr = SyncDir(l.fs, l.dir)
+		}
 		l.mu.Lock()
-		if ferr != nil {
+		switch {
+		case ferr != nil:
 			l.fail(ferr)
-		} else if target > l.recoveryPoint && target <= l.leo {
+		case l.truncations != truncations:
+			// The log was truncated while we fsynced: what we flushed may no
+			// longer be what lies below target. A later roll asks again.
+		case target > l.recoveryPoint && target <= l.leo:
 			l.recoveryPoint = target
 			l.lastFlush = l.now()
 		}

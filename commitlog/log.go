@@ -33,15 +33,20 @@ type Options struct {
 	LogStartOffset int64
 	// HighWatermark is the checkpointed high watermark (0 if none).
 	HighWatermark int64
+	// OnStorageError, if set, is told (on its own goroutine) the first time
+	// a storage error takes the log offline, so the owner of the log
+	// directory can take the directory offline.
+	OnStorageError func(error)
 }
 
 // Log is one partition's log: a directory of segments.
 type Log struct {
-	dir string
-	tp  model.TopicPartition
-	fs  segment.FS
-	now func() int64
-	log zerolog.Logger
+	dir     string
+	tp      model.TopicPartition
+	fs      segment.FS
+	now     func() int64
+	log     zerolog.Logger
+	onError func(error)
 
 	mu            sync.RWMutex
 	cfg           Config             // guarded by mu
@@ -59,6 +64,9 @@ type Log struct {
 	flushReq  chan struct{} // wakes the flusher
 	flushDone chan struct{} // closed when the flusher exits
 	flushTo   int64         // guarded by mu; offset the flusher should reach
+	// truncations counts truncations (guarded by mu): the flusher does not
+	// move the recovery point when one happened during its fsyncs.
+	truncations uint64
 }
 
 type pendingDelete struct {
@@ -75,7 +83,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("%s is not a partition directory name (<topic>-<partition>)", dir)
 	}
 	l := &Log{
-		dir: dir, tp: tp, fs: opts.FS, now: opts.Now, cfg: opts.Config,
+		dir: dir, tp: tp, fs: opts.FS, now: opts.Now, cfg: opts.Config, onError: opts.OnStorageError,
 		log:       opts.Logger.With().Str("component", "log").Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger(),
 		flushReq:  make(chan struct{}, 1),
 		flushDone: make(chan struct{}),
@@ -144,6 +152,9 @@ func (l *Log) RecoveryPoint() model.Offset {
 func (l *Log) FirstSegmentBaseOffset() model.Offset {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	if len(l.segments) == 0 {
+		return model.Offset(l.logStart)
+	}
 	return model.Offset(l.segments[0].BaseOffset())
 }
 
@@ -241,6 +252,9 @@ func (l *Log) fail(err error) error {
 	if err != nil && errors.As(err, &se) && l.failed == nil {
 		l.failed = err
 		l.log.Error().Err(err).Msg("storage error: log taken offline")
+		if l.onError != nil {
+			go l.onError(err)
+		}
 	}
 	return err
 }

@@ -49,7 +49,12 @@ func (l *Log) rollLocked(expected int64) (*segment.Segment, error) {
 		if err := old.DeleteFiles(); err != nil {
 			return nil, err
 		}
-		l.segments = l.segments[:len(l.segments)-1]
+		s, err := l.newSegment(base)
+		if err != nil {
+			return nil, err // the closed old segment stays listed; the log goes offline
+		}
+		l.segments[len(l.segments)-1] = s
+		return s, nil
 	case old.BaseOffset() >= base:
 		return nil, fmt.Errorf("trying to roll a new log segment for %s with start offset %d while the active segment starts at %d", l.tp, base, old.BaseOffset())
 	default:

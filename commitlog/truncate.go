@@ -25,6 +25,7 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 		return false, l.fail(l.epochs.TruncateFromEnd(model.Offset(l.leo)))
 	}
 	l.log.Info().Int64("target", t).Int64("logEndOffset", l.leo).Msg("truncating log")
+	l.truncations++
 	if l.segments[0].BaseOffset() > t {
 		return true, l.fail(l.truncateFullyLocked(t))
 	}
@@ -66,21 +67,23 @@ func (l *Log) TruncateFullyAndStartAt(offset model.Offset) error {
 }
 
 func (l *Log) truncateFullyLocked(offset int64) error {
+	l.truncations++
 	l.log.Info().Int64("offset", offset).Msg("truncating the whole log and restarting at an offset")
 	for _, s := range l.segments {
 		if err := l.deleteSegmentLocked(s); err != nil {
 			return err
 		}
 	}
-	l.segments = l.segments[:0]
 	if err := l.removeSnapshots(func(int64) bool { return true }); err != nil {
 		return err
 	}
 	return l.restartAtLocked(offset)
 }
 
-// restartAtLocked finishes a full truncation: the fresh segment at offset is
-// the only one, every offset points at it, the epoch cache is empty.
+// restartAtLocked finishes a full truncation: the fresh segment at offset
+// becomes the only one, every offset points at it, the epoch cache is empty.
+// If the segment cannot be created the old (renamed) ones stay listed, so
+// the log, now offline, never has no segment.
 func (l *Log) restartAtLocked(offset int64) error {
 	s, err := l.newSegment(offset)
 	if err != nil {

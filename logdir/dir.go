@@ -184,6 +184,7 @@ func (d *Dir) loadLogs() error {
 				l, err := commitlog.Open(filepath.Join(d.path, name), commitlog.Options{
 					Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger,
 					HadCleanShutdown: clean, RecoveryPoint: recovery[tp], LogStartOffset: starts[tp], HighWatermark: hws[tp],
+					OnStorageError: d.logFailed,
 				})
 				results <- result{tp, l, err}
 			}
@@ -261,6 +262,7 @@ func (d *Dir) GetOrCreateLog(tp model.TopicPartition, topicID model.TopicID) (*c
 		var err error
 		l, err = commitlog.Open(filepath.Join(d.path, commitlog.DirName(tp)), commitlog.Options{
 			Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger, HadCleanShutdown: true,
+			OnStorageError: d.logFailed,
 		})
 		if err != nil {
 			return nil, d.failLocked(err)
@@ -349,6 +351,14 @@ func (d *Dir) failLocked(err error) error {
 		go d.opts.OnOffline(err)
 	}
 	return err
+}
+
+// logFailed takes the directory offline when one of its logs met a storage
+// error (Kafka takes a whole log directory offline on any I/O error in it).
+func (d *Dir) logFailed(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.failLocked(err)
 }
 
 // WriteCheckpoints writes the three offset checkpoint files for every log:

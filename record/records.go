@@ -49,9 +49,12 @@ type RecordIter struct {
 	buf       []byte
 	cur       Record
 	err       error
-	// skipHeaders validates headers without materialising them (the
-	// validation path never looks at them).
-	skipHeaders bool
+	// skim checks every record's structure without keeping header, key or
+	// value bytes (validation needs only the deltas and whether the key is
+	// null): headers are not materialised, and compressed records are read
+	// without buffering their keys and values, so memory stays bounded
+	// whatever a record claims. Key and Value are then nil or empty.
+	skim bool
 }
 
 // Records starts an iteration over the declared number of records.
@@ -87,9 +90,12 @@ func (it *RecordIter) Next() bool {
 	}
 	it.remaining--
 	var err error
-	if it.stream == nil {
+	switch {
+	case it.stream == nil:
 		err = it.nextInMemory()
-	} else {
+	case it.skim:
+		err = it.skimStreamed()
+	default:
 		err = it.nextStreamed()
 	}
 	if err == nil && it.remaining == 0 {
@@ -153,6 +159,126 @@ func (it *RecordIter) nextStreamed() error {
 		}
 	}
 	return it.parse(it.buf[:size], n+int(size))
+}
+
+// present stands for a non-null key or value that was skipped.
+var present = []byte{}
+
+// skimStreamed reads the next record of a compressed batch the way
+// nextStreamed does, but skips its key, value and header bytes in the
+// stream instead of buffering the record.
+func (it *RecordIter) skimStreamed() error {
+	size, n, err := readStreamVarint(it.stream)
+	if err != nil {
+		return streamFault(err, "Incorrect declared batch size, premature EOF reached")
+	}
+	if size < 0 {
+		return invalid("Incorrect declared batch size, premature EOF reached")
+	}
+	sk := skimmer{r: it.stream, left: int64(size), size: size}
+	r := &it.cur
+	r.Size, r.Headers = n+int(size), r.Headers[:0]
+	r.Attributes = int8(sk.readByte())
+	r.TimestampDelta = sk.varint(10)
+	r.OffsetDelta = int32(sk.varint(5))
+	r.Key = sk.nullable()
+	r.Value = sk.nullable()
+	count := int32(sk.varint(5))
+	if sk.err == nil && count < 0 {
+		return invalid("Found invalid number of record headers %d", count)
+	}
+	if sk.err == nil && int64(count) > sk.left {
+		return invalid("Found invalid number of record headers. %d is larger than the remaining size of the buffer", count)
+	}
+	for i := int32(0); i < count && sk.err == nil; i++ {
+		klen := int32(sk.varint(5))
+		if sk.err == nil && klen < 0 {
+			return invalid("Invalid negative header key size %d", klen)
+		}
+		sk.skip(int64(klen))
+		sk.nullable()
+	}
+	if sk.err != nil {
+		return sk.err
+	}
+	if sk.left != 0 {
+		return invalid("Invalid record size: expected to read %d bytes in record payload, but instead read %d", size, int64(size)-sk.left)
+	}
+	return nil
+}
+
+// skimmer reads the fields of one record from a stream, never past the
+// record's declared size; the first fault sticks in err.
+type skimmer struct {
+	r    *bufio.Reader
+	left int64
+	size int32
+	err  error
+}
+
+func (s *skimmer) eof() string {
+	return fmt.Sprintf("Invalid record size: expected %d bytes in record payload, but the record payload reached EOF.", s.size)
+}
+
+// readByte reads one byte of the record.
+func (s *skimmer) readByte() byte {
+	if s.err != nil {
+		return 0
+	}
+	if s.left < 1 {
+		s.err = invalid("Found invalid record structure: record ends early")
+		return 0
+	}
+	c, err := s.r.ReadByte()
+	if err != nil {
+		s.err = streamFault(err, s.eof())
+		return 0
+	}
+	s.left--
+	return c
+}
+
+// varint reads a zig-zag varint of at most maxBytes bytes.
+func (s *skimmer) varint(maxBytes int) int64 {
+	var x uint64
+	for i := 0; i < maxBytes; i++ {
+		c := s.readByte()
+		if s.err != nil {
+			return 0
+		}
+		x |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			return int64(x>>1) ^ -int64(x&1)
+		}
+	}
+	s.err = invalid("Found invalid record structure: %v", errVarintTooLong)
+	return 0
+}
+
+// skip discards n bytes of the record.
+func (s *skimmer) skip(n int64) {
+	if s.err != nil || n <= 0 {
+		return
+	}
+	if n > s.left {
+		s.err = invalid("Found invalid record structure: a length of %d overruns the record", n)
+		return
+	}
+	if _, err := s.r.Discard(int(n)); err != nil {
+		s.err = streamFault(err, s.eof())
+		return
+	}
+	s.left -= n
+}
+
+// nullable skips a length-prefixed field and reports whether it was null.
+func (s *skimmer) nullable() []byte {
+	l := int32(s.varint(5))
+	if s.err != nil || l < 0 {
+		return nil
+	}
+	s.skip(int64(l))
+	return present
 }
 
 func (it *RecordIter) ensureNoneRemaining() error {
@@ -262,7 +388,7 @@ func (it *RecordIter) parse(body []byte, size int) error {
 		if value, p, ok = readBytes(p); !ok {
 			return badStructure("header value", errShortVarint)
 		}
-		if !it.skipHeaders {
+		if !it.skim {
 			r.Headers = append(r.Headers, Header{Key: string(key), Value: value})
 		}
 	}

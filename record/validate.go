@@ -139,7 +139,7 @@ func (b Batch) validateRecords(r LeaderRules) (Validated, error) {
 		return v, err
 	}
 	defer it.Close()
-	it.skipHeaders = true
+	it.skim = true
 	compressed := b.Compression() != CompressionNone
 	var recErrs []RecordError
 	timestampFault := false

@@ -72,13 +72,19 @@ func openIndex(fs FS, path string, base int64, entrySize int, maxSize int) (*ind
 	return ix, nil
 }
 
-// setLength truncates or extends the file and remaps it.
+// setLength truncates or extends the file and remaps it. A failed truncate
+// leaves the old mapping in place; a failed remap leaves an index with no
+// entries and no room (reads see an empty index, appends fail).
 func (ix *index) setLength(n int64) error {
-	ix.unmap()
 	if err := ix.f.Truncate(n); err != nil {
 		return storageErr("truncate", ix.path, err)
 	}
-	return ix.mapLength(n)
+	ix.unmap()
+	if err := ix.mapLength(n); err != nil {
+		ix.entries, ix.maxEntries, ix.length = 0, 0, 0
+		return err
+	}
+	return nil
 }
 
 func (ix *index) mapLength(n int64) error {
@@ -89,6 +95,7 @@ func (ix *index) mapLength(n int64) error {
 	}
 	mm, err := syscall.Mmap(int(ix.f.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
+		ix.maxEntries = 0
 		return storageErr("mmap", ix.path, err)
 	}
 	ix.mm = mm

@@ -21,6 +21,9 @@ func (s *Segment) TruncateTo(offset int64, now int64) (int64, error) {
 	if err := s.loadIndexesLocked(); err != nil {
 		return 0, err
 	}
+	if err := s.loadMaxTimestampLocked(); err != nil {
+		return 0, err
+	}
 	s.offIdx.truncateTo(offset)
 	s.timeIdx.truncateTo(offset)
 	if err := s.txnIdx.truncateTo(offset); err != nil {
@@ -46,7 +49,7 @@ func (s *Segment) TruncateTo(offset int64, now int64) (int64, error) {
 		s.rollTSKnown = false
 	}
 	s.bytesSinceLastIndexEntry = 0
-	if s.maxTSKnown && s.maxTS.Timestamp >= 0 {
+	if s.maxTS.Timestamp >= 0 {
 		if err := s.reloadMaxTimestampLocked(); err != nil {
 			return removed, err
 		}
