@@ -22,8 +22,14 @@ import (
 //  4. start over at the log start offset if the log ends before it;
 //  5. activate the last segment; trim the epoch cache to [start, LEO).
 func (l *Log) load(opts Options) error {
-	if err := os.MkdirAll(l.dir, 0o755); err != nil {
-		return &segment.StorageError{Op: "mkdir", Path: l.dir, Err: err}
+	if _, err := os.Stat(l.dir); os.IsNotExist(err) {
+		if err := os.MkdirAll(l.dir, 0o755); err != nil {
+			return &segment.StorageError{Op: "mkdir", Path: l.dir, Err: err}
+		}
+		// A new partition directory must survive a crash like its files.
+		if err := SyncDir(l.fs, filepath.Dir(l.dir)); err != nil {
+			return err
+		}
 	}
 	bases, err := l.resolveStrayFiles()
 	if err != nil {

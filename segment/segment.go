@@ -212,6 +212,7 @@ func (s *Segment) rebuildIndexesLocked(reason string) error {
 	if err := s.timeIdx.maybeAppend(b.maxTS.Timestamp, b.maxTS.Offset, true); err != nil {
 		return err
 	}
+	s.maxTSKnown = false // reload it from the rebuilt time index
 	if !s.active {
 		if err := s.offIdx.trim(); err != nil {
 			return err
