@@ -20,7 +20,8 @@
 //
 // A failed write, fsync, truncate or rename (a *segment.StorageError) makes
 // the log fail every later operation with KAFKA_STORAGE_ERROR; it is never
-// retried. The owner of the log directory takes the directory offline.
+// retried. Options.OnStorageError tells the owner of the log directory,
+// which takes the directory offline.
 //
 // Imports: segment, record, model, kerr and zerolog. It knows nothing of
 // leaders, replicas or ZooKeeper: the partition layer says which epoch
