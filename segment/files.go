@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // File suffixes of a segment, and the suffixes appended while a file is
@@ -98,11 +97,6 @@ func storageErr(op, path string, err error) error {
 		return nil
 	}
 	return &StorageError{Op: op, Path: path, Err: err}
-}
-
-// withSuffix replaces the suffix of a segment file path.
-func withSuffix(path, from, to string) string {
-	return strings.TrimSuffix(path, from) + to
 }
 
 func segPath(dir string, base int64, suffix string) string {

@@ -162,7 +162,7 @@ func (b *fileBatch) loadErr(err error) error {
 // from the file even when the batch is shorter, so a tiny garbage "batch"
 // shows whatever follows it.
 func (b *fileBatch) loadHeader() (record.Batch, error) {
-	if b.full != nil && len(b.full) >= v2HeaderSize {
+	if len(b.full) >= v2HeaderSize {
 		return b.full, nil
 	}
 	if b.header == nil {
