@@ -293,3 +293,33 @@ func (l *Log) closeSegments() {
 	}
 	l.segments, l.pending = nil, nil
 }
+
+// AssignLeaderEpoch records in the leader-epoch cache that epoch starts at
+// offset (a replica becoming leader does this before any append).
+func (l *Log) AssignLeaderEpoch(epoch model.LeaderEpoch, offset model.Offset) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkUsable(); err != nil {
+		return err
+	}
+	return l.fail(l.epochs.Assign(epoch, offset))
+}
+
+// LatestEpoch is the newest leader epoch in the cache (-1 if none).
+func (l *Log) LatestEpoch() model.LeaderEpoch {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if e, ok := l.epochs.Latest(); ok {
+		return e.Epoch
+	}
+	return model.NoLeaderEpoch
+}
+
+// EpochForOffset is the leader epoch of the batch holding offset, from the
+// cache (-1 if unknown).
+func (l *Log) EpochForOffset(offset model.Offset) model.LeaderEpoch {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	e, _ := l.epochs.EpochForOffset(offset)
+	return e
+}

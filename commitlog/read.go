@@ -112,3 +112,30 @@ func (l *Log) FindOffsetByTimestamp(ts int64) (offset model.Offset, timestamp in
 	}
 	return 0, 0, false, nil
 }
+
+// MaxTimestampOffset returns the offset and timestamp of the first record
+// holding the log's largest timestamp (ListOffsets MAX_TIMESTAMP); found is
+// false for a log without timestamps.
+func (l *Log) MaxTimestampOffset() (offset model.Offset, timestamp int64, found bool, err error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if err := l.checkUsable(); err != nil {
+		return 0, 0, false, err
+	}
+	best := -1
+	var bestTS int64 = -1
+	for i, s := range l.segments {
+		ts, err := s.MaxTimestamp()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if ts.Timestamp > bestTS {
+			best, bestTS = i, ts.Timestamp
+		}
+	}
+	if best < 0 {
+		return 0, 0, false, nil
+	}
+	o, t, ok, err := l.segments[best].FindOffsetByTimestamp(bestTS, l.logStart)
+	return model.Offset(o), t, ok, err
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"context"
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/netserver"
+	"github.com/kbroker/kbroker/record"
+	"github.com/kbroker/kbroker/replica"
+)
+
+func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.ProduceRequest) *netserver.Response {
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	type slot struct{ t, p int }
+	var parts []replica.ProducePartition
+	var slots []slot
+	errs := map[slot]error{}
+	validAcks := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+	for ti, rt := range req.Topics {
+		t := kmsg.NewProduceResponseTopic()
+		t.Topic = rt.Topic
+		for pi, rp := range rt.Partitions {
+			p := kmsg.NewProduceResponseTopicPartition()
+			p.Partition = rp.Partition
+			t.Partitions = append(t.Partitions, p)
+			s := slot{ti, pi}
+			tp := model.TopicPartition{Topic: rt.Topic, Partition: rp.Partition}
+			switch {
+			case !validAcks:
+				errs[s] = kerr.InvalidRequiredAcks
+			case !h.knownPartition(tp):
+				errs[s] = kerr.UnknownTopicOrPartition
+			default:
+				if err := checkProduceRecords(req.Version, rp.Records); err != nil {
+					errs[s] = err
+					continue
+				}
+				parts = append(parts, replica.ProducePartition{TP: tp, Records: rp.Records})
+				slots = append(slots, s)
+			}
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	results := h.d.Replicas.Produce(ctx, req.Acks, timeoutOf(req.TimeoutMillis), parts, record.FromClient)
+	for i, r := range results {
+		s := slots[i]
+		p := &resp.Topics[s.t].Partitions[s.p]
+		p.BaseOffset, p.LogAppendTime, p.LogStartOffset = r.BaseOffset, r.LogAppendTime, r.LogStartOffset
+		if r.Err != nil {
+			errs[s] = r.Err
+		}
+	}
+	failed := false
+	for s, err := range errs {
+		p := &resp.Topics[s.t].Partitions[s.p]
+		fillProduceError(p, err)
+		failed = true
+		h.log.Debug().Err(err).Str("topic", resp.Topics[s.t].Topic).Int32("partition", p.Partition).Msg("produce failed")
+	}
+	if req.Acks == 0 {
+		// No response; a failure closes the connection so the client
+		// notices and refreshes its metadata (Kafka's behaviour).
+		return &netserver.Response{NoResponse: true, Close: failed}
+	}
+	return &netserver.Response{Msg: resp}
+}
+
+// checkProduceRecords applies the per-version checks of a partition's
+// records: v3+ exactly one magic 2 batch (zstd only from v7); older versions
+// may carry magic 2 batches too, but legacy message sets are refused.
+func checkProduceRecords(version int16, records []byte) error {
+	if version >= 3 {
+		_, err := record.ValidateProduceRecords(version, records)
+		return err
+	}
+	_, _, err := record.Next(records, 0)
+	return err
+}
+
+func fillProduceError(p *kmsg.ProduceResponseTopicPartition, err error) {
+	p.ErrorCode = errorCode(err)
+	p.BaseOffset, p.LogAppendTime, p.LogStartOffset = -1, -1, -1
+	p.ErrorMessage = errorMessage(err)
+	var re *record.Error
+	if errors.As(err, &re) {
+		for _, e := range re.RecordErrors {
+			er := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+			er.RelativeOffset = e.BatchIndex
+			msg := e.Message
+			er.ErrorMessage = &msg
+			p.ErrorRecords = append(p.ErrorRecords, er)
+		}
+	}
+}
+
+// knownPartition reports whether the metadata cache knows the partition.
+func (h *Handler) knownPartition(tp model.TopicPartition) bool {
+	_, ok := h.d.Cache.Partition(tp)
+	return ok
+}

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"regexp"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+type versionRange struct{ min, max int16 }
+
+// versions is the ApiVersions table: the keys implemented here, with the
+// ranges a Kafka 3.9 ZooKeeper-mode broker advertises (minimum versions
+// included: clients decide features from them). Keys not implemented are
+// not advertised.
+var versions = map[int16]versionRange{
+	0:  {0, 11}, // Produce
+	1:  {0, 17}, // Fetch
+	2:  {0, 9},  // ListOffsets
+	3:  {0, 12}, // Metadata
+	4:  {0, 7},  // LeaderAndIsr
+	5:  {0, 4},  // StopReplica
+	6:  {0, 8},  // UpdateMetadata
+	18: {0, 4},  // ApiVersions
+	19: {0, 7},  // CreateTopics
+	20: {0, 6},  // DeleteTopics
+	32: {0, 4},  // DescribeConfigs
+	37: {0, 3},  // CreatePartitions
+	60: {0, 1},  // DescribeCluster
+}
+
+// clientSoftware is the pattern ApiVersions v3+ requires of the client's
+// software name and version.
+var clientSoftware = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
+
+func (h *Handler) apiVersions(req *kmsg.ApiVersionsRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
+	if req.Version >= 3 && (!clientSoftware.MatchString(req.ClientSoftwareName) || !clientSoftware.MatchString(req.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return resp
+	}
+	for k := int16(0); k <= kmsg.MaxKey; k++ {
+		r, ok := versions[k]
+		if !ok {
+			continue
+		}
+		ak := kmsg.NewApiVersionsResponseApiKey()
+		ak.ApiKey, ak.MinVersion, ak.MaxVersion = k, r.min, r.max
+		resp.ApiKeys = append(resp.ApiKeys, ak)
+	}
+	return resp
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kbroker/kbroker/admin"
+	"github.com/kbroker/kbroker/metacache"
+	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/netserver"
+	"github.com/kbroker/kbroker/replica"
+)
+
+// Deps are the services the handlers use.
+type Deps struct {
+	BrokerID  model.BrokerID
+	ClusterID string
+	Cache     *metacache.Cache
+	Replicas  *replica.Manager
+	Admin     *admin.Service
+	// IsController reports whether this broker is the active controller.
+	IsController func() bool
+	// AutoCreateTopics is auto.create.topics.enable.
+	AutoCreateTopics bool
+	// DescribeTopicConfigs and DescribeBrokerConfigs answer
+	// DescribeConfigs (the broker wires them to the config package).
+	DescribeTopicConfigs  func(ctx context.Context, topic string) ([]ConfigEntry, error)
+	DescribeBrokerConfigs func(ctx context.Context, broker string) ([]ConfigEntry, error)
+	// DescribeNewTopicConfigs lists the configs a topic with these
+	// overrides has (CreateTopics v5+ answers them).
+	DescribeNewTopicConfigs func(overrides map[string]string) []ConfigEntry
+	Logger                  zerolog.Logger
+}
+
+// ConfigEntry is one config of a DescribeConfigs answer.
+type ConfigEntry struct {
+	Name      string
+	Value     *string
+	Source    int8
+	ReadOnly  bool
+	Sensitive bool
+	Type      int8
+	Synonyms  []ConfigSynonym
+}
+
+// ConfigSynonym is one synonym of a config entry.
+type ConfigSynonym struct {
+	Name   string
+	Value  *string
+	Source int8
+}
+
+// Handler implements netserver.Handler.
+type Handler struct {
+	d   Deps
+	log zerolog.Logger
+}
+
+// New returns a Handler.
+func New(d Deps) *Handler {
+	return &Handler{d: d, log: d.Logger.With().Str("component", "api").Logger()}
+}
+
+// VersionRange is the advertised range of a key (ApiVersions table).
+func (h *Handler) VersionRange(key int16) (int16, int16, bool) {
+	r, ok := versions[key]
+	return r.min, r.max, ok
+}
+
+// Handle dispatches a request to its handler.
+func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver.Response {
+	switch r := req.Msg.(type) {
+	case *kmsg.ProduceRequest:
+		return h.produce(ctx, req, r)
+	case *kmsg.FetchRequest:
+		return h.fetch(ctx, req, r)
+	case *kmsg.ListOffsetsRequest:
+		return reply(h.listOffsets(r))
+	case *kmsg.MetadataRequest:
+		return reply(h.metadata(ctx, req, r))
+	case *kmsg.LeaderAndISRRequest:
+		return reply(h.leaderAndIsr(r))
+	case *kmsg.StopReplicaRequest:
+		return reply(h.stopReplica(r))
+	case *kmsg.UpdateMetadataRequest:
+		return reply(h.updateMetadata(r))
+	case *kmsg.ApiVersionsRequest:
+		return reply(h.apiVersions(r))
+	case *kmsg.CreateTopicsRequest:
+		return reply(h.createTopics(ctx, r))
+	case *kmsg.DeleteTopicsRequest:
+		return reply(h.deleteTopics(ctx, r))
+	case *kmsg.DescribeConfigsRequest:
+		return reply(h.describeConfigs(ctx, r))
+	case *kmsg.CreatePartitionsRequest:
+		return reply(h.createPartitions(ctx, r))
+	case *kmsg.DescribeClusterRequest:
+		return reply(h.describeCluster(req, r))
+	}
+	h.log.Warn().Int16("key", req.Key).Msg("request for an API without a handler; closing the connection")
+	return nil
+}
+
+func reply(msg kmsg.Response) *netserver.Response {
+	if msg == nil {
+		return nil
+	}
+	return &netserver.Response{Msg: msg}
+}
+
+// timeoutOf turns a request timeout in ms into a duration (at least 0).
+func timeoutOf(ms int32) time.Duration {
+	if ms < 0 {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
+}

@@ -1,0 +1,171 @@
+package controller
+
+import (
+	"slices"
+
+	"github.com/kbroker/kbroker/model"
+)
+
+// byTopic groups partitions by topic.
+func byTopic(tps []model.TopicPartition) map[string][]int32 {
+	out := map[string][]int32{}
+	for _, tp := range tps {
+		out[tp.Topic] = append(out[tp.Topic], tp.Partition)
+	}
+	return out
+}
+
+// createPartitions gives new partitions their first state (leader = first
+// live replica, ISR = live replicas, epochs 0), writes the state znodes
+// (fenced), and sends LeaderAndIsr(isNew) to the replicas and
+// UpdateMetadata to everyone. A partition with no live replica stays new.
+func (c *Controller) createPartitions(tps []model.TopicPartition) {
+	var created []model.TopicPartition
+	for topic, parts := range byTopic(tps) {
+		ts := c.st.topics[topic]
+		states := map[int32]model.LeaderAndISR{}
+		for _, p := range parts {
+			s, ok := initialState(ts.partitions[p], c.isLive, c.st.fence.Epoch)
+			if !ok {
+				c.log.Warn().Str("topic", topic).Int32("partition", p).Msg("no live replica for a new partition; it stays offline")
+				continue
+			}
+			states[p] = s
+		}
+		if len(states) == 0 {
+			continue
+		}
+		failed, err := c.zk.CreatePartitionStates(c.ctx, c.st.fence, topic, states)
+		if !c.check(err, "creating partition states of "+topic) {
+			continue
+		}
+		for p, s := range states {
+			if ferr := failed[p]; ferr != nil {
+				c.log.Warn().Err(ferr).Str("topic", topic).Int32("partition", p).Msg("creating a partition state znode")
+				continue
+			}
+			// A freshly created znode has version 0: the partition epoch.
+			s.PartitionEpoch = 0
+			ts.states[p] = s
+			created = append(created, model.TopicPartition{Topic: topic, Partition: p})
+		}
+	}
+	if len(created) == 0 {
+		return
+	}
+	c.log.Info().Int("partitions", len(created)).Msg("created partitions")
+	c.sendLeaderAndIsrNew(created, true)
+	c.sendUpdateMetadata(c.liveIDs(), created)
+}
+
+// electOffline elects leaders for partitions whose leader is not live, and
+// writes and announces the ones that succeeded. A partition without a live
+// ISR member keeps its state (it shows as offline).
+func (c *Controller) electOffline(tps []model.TopicPartition) {
+	updates := map[string]map[int32]model.LeaderAndISR{}
+	for _, tp := range tps {
+		ts := c.st.topics[tp.Topic]
+		s, ok := ts.states[tp.Partition]
+		if !ok {
+			continue
+		}
+		leader, isr, ok := electOffline(ts.partitions[tp.Partition], s.ISR, c.isLive)
+		if !ok {
+			c.log.Warn().Str("partition", tp.String()).Interface("isr", s.ISR).Msg("no live ISR member; the partition is offline")
+			continue
+		}
+		n := s
+		n.Leader, n.ISR, n.LeaderEpoch, n.ControllerEpoch = leader, isr, s.LeaderEpoch+1, c.st.fence.Epoch
+		if updates[tp.Topic] == nil {
+			updates[tp.Topic] = map[int32]model.LeaderAndISR{}
+		}
+		updates[tp.Topic][tp.Partition] = n
+	}
+	c.applyUpdates(updates, "offline partition election")
+}
+
+// removeReplicasFromISR takes dead replicas out of the ISRs of the given
+// partitions (Kafka's OfflineReplica transition).
+func (c *Controller) removeReplicasFromISR(tps []model.TopicPartition, dead []model.BrokerID) {
+	updates := map[string]map[int32]model.LeaderAndISR{}
+	for _, tp := range tps {
+		ts := c.st.topics[tp.Topic]
+		s, ok := ts.states[tp.Partition]
+		if !ok {
+			continue
+		}
+		n := s
+		changed := false
+		for _, d := range dead {
+			if slices.Contains(n.ISR, d) || n.Leader == d {
+				n = removeFromISR(n, d)
+				n.LeaderEpoch = s.LeaderEpoch + 1
+				changed = true
+			}
+		}
+		// A partition already down to its last ISR member and without a
+		// leader does not change (Kafka would still bump its epoch).
+		if !changed || (n.Leader == s.Leader && slices.Equal(n.ISR, s.ISR)) {
+			continue
+		}
+		n.ControllerEpoch = c.st.fence.Epoch
+		if updates[tp.Topic] == nil {
+			updates[tp.Topic] = map[int32]model.LeaderAndISR{}
+		}
+		updates[tp.Topic][tp.Partition] = n
+	}
+	c.applyUpdates(updates, "removing dead replicas from the ISR")
+}
+
+// applyUpdates writes new partition states with a version check (fenced by
+// the controller epoch), re-reading and skipping partitions whose znode
+// changed under us, then sends LeaderAndIsr to their live replicas and
+// UpdateMetadata to everyone.
+func (c *Controller) applyUpdates(updates map[string]map[int32]model.LeaderAndISR, why string) {
+	var done []model.TopicPartition
+	for topic, states := range updates {
+		ts := c.st.topics[topic]
+		epochs, bad, err := c.zk.UpdatePartitionStates(c.ctx, c.st.fence, topic, states)
+		if !c.check(err, why) {
+			continue
+		}
+		for p, e := range epochs {
+			s := states[p]
+			s.PartitionEpoch = e
+			ts.states[p] = s
+			done = append(done, model.TopicPartition{Topic: topic, Partition: p})
+		}
+		if len(bad) > 0 {
+			// Someone else (a leader changing its ISR) wrote first: re-read,
+			// so the next event works from the truth.
+			fresh, err := c.zk.GetPartitionStates(c.ctx, topic, bad)
+			if c.check(err, "re-reading partition states") {
+				for p, s := range fresh {
+					ts.states[p] = s
+				}
+			}
+			c.log.Warn().Str("topic", topic).Interface("partitions", bad).Str("why", why).Msg("partition state changed concurrently; skipped")
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	c.log.Info().Int("partitions", len(done)).Str("why", why).Msg("partition states updated")
+	c.sendLeaderAndIsr(done)
+	c.sendUpdateMetadata(c.liveIDs(), done)
+}
+
+// partitionsWithLeader lists the partitions that have a state (for a new
+// broker's first UpdateMetadata).
+func (c *Controller) partitionsWithLeader() []model.TopicPartition {
+	var out []model.TopicPartition
+	for t, ts := range c.st.topics {
+		if c.st.deleting[t] != nil {
+			continue
+		}
+		for p := range ts.states {
+			out = append(out, model.TopicPartition{Topic: t, Partition: p})
+		}
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package partition
+
+import (
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kbroker/kbroker/commitlog"
+	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/record"
+)
+
+// AppendAsLeader appends a producer's (or coordinator's) batch. Only the
+// leader accepts it (NOT_LEADER_OR_FOLLOWER otherwise); with acks=all the
+// ISR must reach min.insync.replicas first (NOT_ENOUGH_REPLICAS, nothing
+// written). The high watermark moves if the ISR allows.
+func (p *Partition) AppendAsLeader(records []byte, requiredAcks int16, minISR int, origin record.Origin) (commitlog.AppendInfo, error) {
+	p.mu.RLock()
+	if p.role != RoleLeader {
+		p.mu.RUnlock()
+		return commitlog.AppendInfo{}, p.notLeader()
+	}
+	if requiredAcks == -1 && len(p.state.ISR) < minISR {
+		n := len(p.state.ISR)
+		p.mu.RUnlock()
+		return commitlog.AppendInfo{}, fmt.Errorf("the size of the current ISR %d is insufficient to satisfy the min.isr requirement of %d for partition %s: %w",
+			n, minISR, p.tp, kerr.NotEnoughReplicas)
+	}
+	epoch := p.state.LeaderEpoch
+	p.mu.RUnlock()
+
+	info, err := p.log.AppendAsLeader(records, epoch, origin)
+	if err != nil {
+		return info, err
+	}
+	p.mu.Lock()
+	p.maybeIncrementHWLocked()
+	p.notifyLocked()
+	p.mu.Unlock()
+	return info, nil
+}
+
+// HighWatermark is the offset below which records are committed.
+func (p *Partition) HighWatermark() model.Offset { return p.log.HighWatermark() }
+
+// LogEndOffset is the next offset to be written.
+func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
+
+// LogStartOffset is the first readable offset.
+func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }
+
+// ISRAtLeast reports whether the leader's ISR still has n members (for an
+// acks=all produce that completes).
+func (p *Partition) ISRSize() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.state.ISR)
+}
+
+// AppendAsFollower appends batches fetched from the leader, with their
+// offsets, and takes the leader's high watermark (bounded by the local log
+// end offset).
+func (p *Partition) AppendAsFollower(records []byte, leaderHW model.Offset) (commitlog.AppendInfo, error) {
+	p.mu.RLock()
+	role := p.role
+	p.mu.RUnlock()
+	if role != RoleFollower {
+		return commitlog.AppendInfo{}, p.notLeader()
+	}
+	info, err := p.log.AppendAsFollower(records)
+	if err != nil {
+		return info, err
+	}
+	p.UpdateFollowerHW(leaderHW)
+	return info, nil
+}
+
+// UpdateFollowerHW sets a follower's high watermark to min(leader HW, LEO).
+func (p *Partition) UpdateFollowerHW(leaderHW model.Offset) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hw := min(leaderHW, p.log.LogEndOffset())
+	if hw != p.log.HighWatermark() {
+		p.log.SetHighWatermark(hw)
+	}
+	p.notifyLocked()
+}

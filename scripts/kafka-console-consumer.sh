@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# kbroker's kafka-console-consumer.sh: prints a topic's records with the options
+# and output of Apache Kafka 3.9's kafka-console-consumer.sh.
+#
+#   scripts/kafka-console-consumer.sh --bootstrap-server localhost:9092 --topic orders --from-beginning --property print.key=true
+#
+# Works from any directory. It builds tools/kafka-console-consumer from this
+# checkout (Go's build cache makes that quick when nothing changed) into a
+# per-user cache directory, then runs it with all arguments (and stdin).
+# KBROKER_TOOLS_BIN overrides the directory the binary is built into.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bindir="${KBROKER_TOOLS_BIN:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kbroker/bin}"
+mkdir -p "$bindir"
+bin="$bindir/kafka-console-consumer"
+
+(cd "$repo" && go build -o "$bin.tmp.$$" ./tools/kafka-console-consumer) || { rm -f "$bin.tmp.$$"; exit 1; }
+mv -f "$bin.tmp.$$" "$bin"
+exec "$bin" "$@"
