@@ -1,11 +1,11 @@
 package api
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/model"
 	"github.com/kbroker/kbroker/partition"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 func (h *Handler) listOffsets(req *kmsg.ListOffsetsRequest) kmsg.Response {

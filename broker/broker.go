@@ -60,6 +60,15 @@ func (b *Broker) ClusterID() string { return b.clusterID }
 // Addr is the bound address of a listener.
 func (b *Broker) Addr(listener string) net.Addr { return b.server.Addr(listener) }
 
+// FirstListenerAddr is the bound address of the first configured listener
+// (nil before Start).
+func (b *Broker) FirstListenerAddr() net.Addr {
+	if b.server == nil || len(b.cfg.Listeners) == 0 {
+		return nil
+	}
+	return b.server.Addr(b.cfg.Listeners[0].Listener)
+}
+
 // Start brings the broker up in Kafka's order: ZooKeeper, cluster id,
 // broker id, log directories, services, listeners, registration, election.
 // On error everything started so far is stopped again.

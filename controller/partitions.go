@@ -103,9 +103,9 @@ func (c *Controller) removeReplicasFromISR(tps []model.TopicPartition, dead []mo
 				changed = true
 			}
 		}
-		// A partition already down to its last ISR member and without a
-		// leader does not change (Kafka would still bump its epoch).
-		if !changed || (n.Leader == s.Leader && slices.Equal(n.ISR, s.ISR)) {
+		// As in Kafka, the epoch grows even when only the last ISR member
+		// (kept in the ISR) lost its leadership earlier.
+		if !changed {
 			continue
 		}
 		n.ControllerEpoch = c.st.fence.Epoch

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kbroker/kbroker/commitlog"
 	"github.com/kbroker/kbroker/model"
@@ -277,7 +278,7 @@ func (d *Dir) GetOrCreateLog(tp model.TopicPartition, topicID model.TopicID) (*c
 		return nil, err
 	}
 	if exists && have != topicID {
-		return nil, fmt.Errorf("topic id %s in %s does not match the topic id %s of %s", have, commitlog.PartitionMetadataFile, topicID, tp)
+		return nil, fmt.Errorf("topic id %s in %s does not match the topic id %s of %s: %w", have, commitlog.PartitionMetadataFile, topicID, tp, kerr.InconsistentTopicID)
 	}
 	if !exists {
 		if err := commitlog.WritePartitionMetadata(d.fs, l.Dir(), topicID); err != nil {

@@ -42,8 +42,12 @@ func BenchmarkFetch16MiB(b *testing.B) {
 			var released atomic.Int32
 			h := &fakeHandler{}
 			h.setFn(fetchHandler(map[string]map[int32]*fileRange{"a": {0: {f, 0, int64(len(batch))}}}, &released))
-			s := startServer(b, h, func(c *Config) { c.SendBufferBytes = 102400 << 20 })
-			s.disableSendfile.Store(mode == "copy")
+			s := startServer(b, h, func(c *Config) { c.SendBufferBytes = 1 << 20 })
+			if mode == "copy" {
+				s.sendfilePolicy.Store(sendfileNever)
+			} else {
+				s.sendfilePolicy.Store(sendfileAlways)
+			}
 			c := dial(b, s, "PLAINTEXT")
 			req := fetchReq(12, "a")
 			frame := frameRequest(req, 1, &clientID)

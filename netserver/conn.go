@@ -50,6 +50,10 @@ type connection struct {
 	lastWrite atomic.Int64
 
 	wbuf []byte // writer-owned encoding buffer, reused
+
+	// local: the peer is on this host (see sameHost); file ranges are
+	// copied rather than sent with sendfile.
+	local bool
 }
 
 // outgoing is one queued response.
@@ -78,6 +82,7 @@ func newConnection(s *Server, nc net.Conn, info *Conn, log zerolog.Logger) *conn
 		ctx:    ctx,
 		cancel: cancel,
 		queue:  make(chan *outgoing, queueDepth),
+		local:  sameHost(nc),
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
 	return c

@@ -120,6 +120,9 @@ func (h *fakeHandler) echo(req *Request) *Response {
 
 func testLogger(t testing.TB) zerolog.Logger {
 	if os.Getenv("NETSERVER_LOG") != "" {
+		if _, fuzz := t.(*testing.F); fuzz {
+			return zerolog.New(os.Stderr).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+		}
 		return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)
 	}
 	return zerolog.Nop()

@@ -60,6 +60,7 @@ func TestCloseWaitsForEverything(t *testing.T) {
 		Logger:    testLogger(t),
 	}
 	s := New(cfg, h)
+	s.sendfilePolicy.Store(sendfileAlways)
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -173,7 +173,7 @@ func TestSendfileSplicing(t *testing.T) {
 	f1, all1 := writeTemp(t, "00000000000000000000.log", b0, b1, b2)
 	f2, all2 := writeTemp(t, "00000000000000000009.log", b3)
 
-	for _, mode := range []string{"sendfile", "copy", "readerat"} {
+	for _, mode := range []string{"sendfile", "copy", "readerat", "auto"} {
 		t.Run(mode, func(t *testing.T) {
 			var src1, src2 io.ReaderAt = f1, f2
 			if mode == "readerat" {
@@ -195,8 +195,13 @@ func TestSendfileSplicing(t *testing.T) {
 			var released atomic.Int32
 			h := &fakeHandler{}
 			h.setFn(fetchHandler(ranges, &released))
-			s := startServer(t, h, func(c *Config) { c.SendBufferBytes = 102400 })
-			s.disableSendfile.Store(mode == "copy")
+			s := startServer(t, h, func(c *Config) { c.SendBufferBytes = 1 << 20 })
+			switch mode {
+			case "copy":
+				s.sendfilePolicy.Store(sendfileNever)
+			case "sendfile", "readerat":
+				s.sendfilePolicy.Store(sendfileAlways)
+			}
 			c := dial(t, s, "PLAINTEXT")
 			calls := int32(0)
 			for _, v := range []int16{4, 11, 12, 13, 16} {
@@ -231,6 +236,7 @@ func TestSendfileSplicing(t *testing.T) {
 			if mode == "sendfile" && st.SendfileBytes < uint64(5*len(all1)) {
 				t.Fatalf("only %d bytes went through sendfile", st.SendfileBytes)
 			}
+			// auto: a loopback client gets copies (see sameHost)
 			if mode != "sendfile" && st.SendfileBytes != 0 {
 				t.Fatalf("%d bytes went through sendfile in mode %s", st.SendfileBytes, mode)
 			}
@@ -264,6 +270,7 @@ func TestShortFileClosesConnection(t *testing.T) {
 			h := &fakeHandler{}
 			h.setFn(fetchHandler(ranges, &released))
 			s := startServer(t, h, nil)
+			s.sendfilePolicy.Store(sendfileAlways)
 			other := dial(t, s, "PLAINTEXT")
 			c := dial(t, s, "PLAINTEXT")
 			c.send(fetchReq(12, "a"))

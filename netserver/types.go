@@ -96,7 +96,8 @@ type FileData struct {
 	Placeholder []byte
 	// File holds the data. If it implements syscall.Conn (as *os.File
 	// does) the range is sent with sendfile(2) from the file's
-	// descriptor; otherwise it is copied with ReadAt. The file's shared
+	// descriptor (except to clients on the same host); otherwise it is
+	// copied with ReadAt. The file's shared
 	// read position is never used or moved. If File also has a
 	// Stat() (os.FileInfo, error) method, a regular file shorter than
 	// Offset+Size is detected before anything of the response is

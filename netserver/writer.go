@@ -164,7 +164,14 @@ func checkFileSize(fd *FileData) error {
 // write from where sendfile stopped.
 func (c *connection) sendRange(fd *FileData) error {
 	var sent int64
-	if !c.s.disableSendfile.Load() && fd.Size > 0 {
+	use := !c.local
+	switch c.s.sendfilePolicy.Load() {
+	case sendfileAlways:
+		use = true
+	case sendfileNever:
+		use = false
+	}
+	if use && fd.Size > 0 {
 		if sc, ok := c.nc.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
 				n, err := sendfile(raw, fd.File, fd.Offset, fd.Size, c.armWrite)

@@ -597,23 +597,27 @@ func (b *Broker) Stop() error {
 		}
 		return nil
 	}
-	h := b.takeHandle()
+	h, closeLog := b.takeHandle()
+	defer closeLog()
 	if h == nil {
 		return fmt.Errorf("%s: %w", b.name, ErrNotRunning)
 	}
 	return h.Stop()
 }
 
-func (b *Broker) takeHandle() BrokerHandle {
+// takeHandle detaches the in-process handle; the returned close function
+// closes its log file and must be called after the handle stopped (the
+// broker logs until then).
+func (b *Broker) takeHandle() (BrokerHandle, func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	h := b.handle
-	b.handle = nil
-	if b.handleLog != nil {
-		defer b.handleLog.Close()
-		b.handleLog = nil
+	h, f := b.handle, b.handleLog
+	b.handle, b.handleLog = nil, nil
+	return h, func() {
+		if f != nil {
+			f.Close()
+		}
 	}
-	return h
 }
 
 // Kill9 kills the broker abruptly: SIGKILL for a process, BrokerHandle.Kill
@@ -627,7 +631,8 @@ func (b *Broker) Kill9() {
 		b.proc.Kill9()
 		return
 	}
-	h := b.takeHandle()
+	h, closeLog := b.takeHandle()
+	defer closeLog()
 	if h == nil {
 		b.t.Fatalf("%s: Kill9: %v", b.name, ErrNotRunning)
 	}
