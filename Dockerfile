@@ -17,6 +17,8 @@ FROM golang:1.26 AS build
 WORKDIR /src
 # Modules first, so that a source change does not download them again.
 COPY go.mod go.sum ./
+# The patched kmsg (go.mod replaces the module with this directory).
+COPY third_party/ third_party/
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kbroker ./cmd/kbroker \

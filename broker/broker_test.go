@@ -3,6 +3,7 @@ package broker_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,5 +187,37 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBusyPortIsAStartupError: a listener that cannot bind stops the start
+// with an error naming the address (and everything started is closed).
+func TestBusyPortIsAStartupError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg, err := config.Load(config.Options{IgnoreEnv: true, Properties: map[string]string{
+		"broker.id": "1", "log.dirs": t.TempDir(), "listeners": "PLAINTEXT://" + ln.Addr().String(),
+		"zookeeper.connect": testcluster.Chroot(t),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := broker.New(cfg, zerolog.Nop())
+	done := make(chan error, 1)
+	go func() { done <- b.Start(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			b.Close()
+			t.Fatal("the broker started on a busy port")
+		}
+		if !strings.Contains(err.Error(), ln.Addr().String()) {
+			t.Fatalf("error does not name the address: %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Start did not return")
 	}
 }

@@ -60,12 +60,13 @@ type topicConfigs struct {
 	cfg config.Broker
 	zk  *zkmeta.Client
 
-	mu    sync.Mutex
-	cache map[string]map[string]string // guarded by mu
+	mu       sync.Mutex
+	cache    map[string]map[string]string  // guarded by mu; overrides by topic
+	effCache map[string]config.TopicConfig // guarded by mu; resolved configs by topic
 }
 
 func newTopicConfigs(cfg config.Broker, zk *zkmeta.Client) *topicConfigs {
-	return &topicConfigs{cfg: cfg, zk: zk, cache: map[string]map[string]string{}}
+	return &topicConfigs{cfg: cfg, zk: zk, cache: map[string]map[string]string{}, effCache: map[string]config.TopicConfig{}}
 }
 
 func (t *topicConfigs) overrides(ctx context.Context, topic string) (map[string]string, error) {
@@ -88,13 +89,24 @@ func (t *topicConfigs) overrides(ctx context.Context, topic string) (map[string]
 // effective is the topic's resolved configuration (broker defaults when the
 // overrides cannot be read).
 func (t *topicConfigs) effective(topic string) config.TopicConfig {
+	t.mu.Lock()
+	e, ok := t.effCache[topic]
+	t.mu.Unlock()
+	if ok {
+		return e
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	o, err := t.overrides(ctx, topic)
 	if err != nil {
-		o = nil
+		// Not cached: the next use tries ZooKeeper again.
+		return config.EffectiveTopicConfig(t.cfg, nil)
 	}
-	return config.EffectiveTopicConfig(t.cfg, o)
+	e = config.EffectiveTopicConfig(t.cfg, o)
+	t.mu.Lock()
+	t.effCache[topic] = e
+	t.mu.Unlock()
+	return e
 }
 
 // logConfig is the storage configuration of a topic's logs. Opening a log
@@ -103,6 +115,7 @@ func (t *topicConfigs) effective(topic string) config.TopicConfig {
 func (t *topicConfigs) logConfig(topic string) commitlog.Config {
 	t.mu.Lock()
 	delete(t.cache, topic)
+	delete(t.effCache, topic)
 	t.mu.Unlock()
 	return logConfig(t.effective(topic))
 }

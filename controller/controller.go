@@ -44,6 +44,7 @@ type Controller struct {
 	done   chan struct{}
 	wg     sync.WaitGroup // watch goroutines
 
+	started    atomic.Bool
 	activeFlag atomic.Bool
 	epochValue atomic.Int32
 
@@ -90,6 +91,7 @@ func New(opts Options) *Controller {
 
 // Start runs the event loop and tries to become the controller.
 func (c *Controller) Start() {
+	c.started.Store(true)
 	go c.loop()
 	c.enqueue(c.elect)
 }
@@ -116,8 +118,13 @@ func (c *Controller) SessionExpired() {
 	c.enqueue(func() { c.resign("ZooKeeper session expired") })
 }
 
-// Close resigns and stops the loop, the watches and the senders.
+// Close resigns and stops the loop, the watches and the senders. A
+// controller that was never started only releases its context.
 func (c *Controller) Close() {
+	if !c.started.Load() {
+		c.cancel()
+		return
+	}
 	c.enqueue(func() { c.resign("shutting down") })
 	// Let the resignation run, then stop.
 	done := make(chan struct{})

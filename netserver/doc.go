@@ -68,13 +68,13 @@
 // frame would desynchronise the client. FileData.Release tells the owner
 // of the file when the range is no longer needed.
 //
-// # Known limitation
+// # Decoding cost
 //
-// kmsg (v1.15.0) loops once per announced tagged field of a flexible
-// message even after the input ran out, so a request of a few bytes that
-// announces 2^32-1 tagged fields keeps its connection's reader busy for
-// minutes before failing to parse (the server survives; the CPU is spent).
-// The header's tag section is parsed here and bounded; bodies are kmsg's.
+// kmsg's released decoder looped once per announced tagged field of a
+// flexible message even after the input ran out (a dozen bytes announcing
+// 2^32-1 fields kept a reader busy for minutes). kbroker builds with a
+// patched kmsg (third_party/kmsg) that stops at the end of the input; the
+// header's tag section is parsed here and bounded.
 //
 // # Imports
 //

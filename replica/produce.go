@@ -47,7 +47,11 @@ func (m *Manager) Produce(ctx context.Context, acks int16, timeout time.Duration
 			out[i].Err = err
 			continue
 		}
-		info, err := p.AppendAsLeader(pp.Records, acks, m.opts.MinISR(pp.TP.Topic), origin)
+		minISR := 1
+		if acks == -1 {
+			minISR = m.opts.MinISR(pp.TP.Topic)
+		}
+		info, err := p.AppendAsLeader(pp.Records, acks, minISR, origin)
 		if err != nil {
 			out[i].Err = err
 			continue

@@ -1,7 +1,8 @@
 // Package cli holds what kbroker's Kafka-compatible command-line tools
 // (tools/kafka-topics, tools/kafka-console-producer,
 // tools/kafka-console-consumer, tools/kafka-broker-api-versions,
-// tools/kafka-get-offsets) share:
+// tools/kafka-get-offsets, tools/kafka-producer-perf-test,
+// tools/kafka-consumer-perf-test) share:
 //
 //   - a parser with joptsimple's rules, the option library of Kafka's own
 //     tools ("--name value", "--name=value", one leading hyphen, unique

@@ -47,7 +47,7 @@ func script(t *testing.T, bin, name, stdin string, args ...string) result {
 
 func TestWrappers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds five binaries")
+		t.Skip("builds seven binaries")
 	}
 	bin := t.TempDir()
 	for _, name := range []string{"kafka-topics.sh", "kafka-console-producer.sh", "kafka-console-consumer.sh",
@@ -81,4 +81,18 @@ func TestWrappers(t *testing.T) {
 		strings.Count(r.stdout, " -> (\n") != 3 {
 		t.Fatalf("api versions: %+v", r)
 	}
+	if r := script(t, bin, "kafka-producer-perf-test.sh", "", "--topic", "w", "--num-records", "50", "--record-size", "10",
+		"--throughput", "-1", "--producer-props", "bootstrap.servers="+bs, "acks=1"); r.code != 0 ||
+		!strings.HasPrefix(lastLine(r.stdout), "50 records sent, ") {
+		t.Fatalf("producer perf: %+v", r)
+	}
+	if r := script(t, bin, "kafka-consumer-perf-test.sh", "", "--bootstrap-server", bs, "--topic", "w", "--messages", "52",
+		"--hide-header"); r.code != 0 || !strings.Contains(lastLine(r.stdout), ", 52, ") {
+		t.Fatalf("consumer perf: %+v", r)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }

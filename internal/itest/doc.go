@@ -1,0 +1,31 @@
+// Package itest is kbroker's integration test suite: real ZooKeeper, real
+// kbroker processes on loopback (built from ./cmd/kbroker by the
+// internal/testcluster harness, with the race detector when the test binary
+// has it) and real clients: sarama, franz-go (kgo, kadm, kmsg), kcat
+// (librdkafka) and raw TCP connections.
+//
+// The package holds tests only; this file exists so that the directory is a
+// package with documentation. Every test starts its own cluster in its own
+// ZooKeeper chroot (subtests share it where that is safe) and asserts on
+// what a client, a znode or a file actually contains. Synchronisation is
+// by polling with generous deadlines, never by sleeping, and nothing is
+// judged by how long it took.
+//
+// What is covered:
+//
+//   - round trips with sarama (sync and async producers, every codec, old and
+//     new protocol versions, keys, headers, CreateTime and LogAppendTime
+//     timestamps), with franz-go (acks all/1/0, several partitions, every
+//     codec) and with kcat (-L, -P, -C);
+//   - metadata seen identically from every broker, and equal to ZooKeeper;
+//   - the exact JSON and modes of the znodes Kafka 3.9 writes;
+//   - controller failover after kill -9, with no acknowledged record lost;
+//   - malformed input on the wire (connections are closed, the broker and
+//     its other connections carry on), the ApiVersions fallback, and a fuzz
+//     target over the request path;
+//   - the advertised ApiVersions table against Kafka 3.9's ZooKeeper table;
+//   - topic administration with kadm and NOT_CONTROLLER from other brokers.
+//
+// Run it with `go test -race ./internal/itest` (ZooKeeper and kcat from the
+// OS packages must be installed; scripts/test.sh installs them).
+package itest
