@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kbroker/kbroker/broker"
@@ -38,9 +40,19 @@ func TestInProcessClusterRoundTrip(t *testing.T) {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	res, err := adm.CreateTopic(ctx, 3, 3, nil, "rt")
-	if err != nil || res.Err != nil {
-		t.Fatalf("CreateTopic: %v %v", err, res.Err)
+	// A broker learns of the others through the controller's
+	// UpdateMetadata; until then it refuses replication factor 3 with
+	// INVALID_REPLICATION_FACTOR, as Kafka does. Retry only that.
+	for {
+		res, err := adm.CreateTopic(ctx, 3, 3, nil, "rt")
+		if err == nil && errors.Is(res.Err, kerr.InvalidReplicationFactor) && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond) // poll interval
+			continue
+		}
+		if err != nil || res.Err != nil {
+			t.Fatalf("CreateTopic: %v %v", err, res.Err)
+		}
+		break
 	}
 	want := map[string]bool{}
 	for i := range 30 {

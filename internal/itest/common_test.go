@@ -69,7 +69,41 @@ func newCluster(t *testing.T, n int, props map[string]string, opts ...testcluste
 	}
 	c := testcluster.NewCluster(t, n, all, opts...)
 	c.WaitForController()
+	waitBrokersEverywhere(t, c)
 	return c
+}
+
+// waitBrokersEverywhere waits until every running broker lists every
+// running broker in its Metadata answer. A broker only learns of the
+// others through the controller's UpdateMetadata, so right after start a
+// CreateTopics with replication factor n can meet a broker that still
+// knows fewer than n brokers and answer INVALID_REPLICATION_FACTOR, as
+// Kafka does.
+func waitBrokersEverywhere(t testing.TB, c *testcluster.Cluster) {
+	t.Helper()
+	want := 0
+	for _, b := range c.Brokers() {
+		if b.Running() {
+			want++
+		}
+	}
+	for _, b := range c.Brokers() {
+		if !b.Running() {
+			continue
+		}
+		eventually(t, waitLong, fmt.Sprintf("all brokers known to broker %d", b.ID()), func() error {
+			req := kmsg.NewPtrMetadataRequest()
+			req.Version = 12
+			resp, err := oneRequest(b.Addr(), req)
+			if err != nil {
+				return err
+			}
+			if got := len(resp.(*kmsg.MetadataResponse).Brokers); got != want {
+				return fmt.Errorf("%d brokers listed, want %d", got, want)
+			}
+			return nil
+		})
+	}
 }
 
 // newClient is a franz-go client on the given seeds, idempotence off
