@@ -60,6 +60,11 @@ func (h *Handler) fetch(ctx context.Context, nr *netserver.Request, req *kmsg.Fe
 				setFetchError(&p, kerr.UnsupportedVersion)
 			case !h.knownPartition(tp):
 				setFetchError(&p, kerr.UnknownTopicOrPartition)
+			case req.Version < 10 && replicaID < 0 && h.topicCompression(name) == "zstd":
+				// Consumers learned zstd with Fetch v10; a topic
+				// configured for zstd is refused to older ones
+				// whatever its batches hold, as Kafka does.
+				setFetchError(&p, kerr.UnsupportedCompressionType)
 			default:
 				lastFetched := int32(-1)
 				if req.Version >= 12 {
@@ -109,6 +114,13 @@ func (h *Handler) fetch(ctx context.Context, nr *netserver.Request, req *kmsg.Fe
 		}
 	}
 	return out
+}
+
+func (h *Handler) topicCompression(topic string) string {
+	if h.d.TopicCompression == nil {
+		return "producer"
+	}
+	return h.d.TopicCompression(topic)
 }
 
 func countPartitions(req *kmsg.FetchRequest) int {

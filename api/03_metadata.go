@@ -72,24 +72,40 @@ func (h *Handler) metadata(ctx context.Context, nr *netserver.Request, req *kmsg
 		resp.Topics = append(resp.Topics, t)
 	}
 	if len(toCreate) > 0 {
-		h.autoCreate(ctx, toCreate)
+		failed := h.autoCreate(ctx, toCreate)
+		for i := range resp.Topics {
+			if t := &resp.Topics[i]; t.Topic != nil && failed[*t.Topic] != 0 {
+				t.ErrorCode = failed[*t.Topic]
+			}
+		}
 	}
 	return resp
 }
 
 // autoCreate creates topics with the broker defaults (auto.create.topics.enable),
 // as any ZooKeeper-mode broker may: it writes the znodes and the controller
-// does the rest; the client sees LEADER_NOT_AVAILABLE meanwhile.
-func (h *Handler) autoCreate(ctx context.Context, names []string) {
+// does the rest; the client sees LEADER_NOT_AVAILABLE meanwhile. A creation
+// that fails (e.g. default.replication.factor above the live brokers) is
+// answered with its error code instead, as Kafka does; the result maps
+// those topics to their codes.
+func (h *Handler) autoCreate(ctx context.Context, names []string) map[string]int16 {
 	var topics []admin.CreatableTopic
 	for _, n := range names {
 		topics = append(topics, admin.CreatableTopic{Name: n, NumPartitions: admin.NoNumPartitions, ReplicationFactor: admin.NoReplicationFactor})
 	}
+	failed := map[string]int16{}
 	for _, r := range h.d.Admin.CreateTopics(ctx, topics, false, h.brokerMetadatas(), h.cached) {
-		if r.Err != nil && errorCode(r.Err) != kerr.TopicAlreadyExists.Code {
+		if r.Err == nil {
+			continue
+		}
+		switch code := errorCode(r.Err); code {
+		case kerr.TopicAlreadyExists.Code, kerr.RequestTimedOut.Code:
+		default:
 			h.log.Warn().Err(r.Err).Str("topic", r.Name).Msg("auto-creating a topic")
+			failed[r.Name] = code
 		}
 	}
+	return failed
 }
 
 func (h *Handler) cached(topic string) bool {

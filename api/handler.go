@@ -32,7 +32,10 @@ type Deps struct {
 	// DescribeNewTopicConfigs lists the configs a topic with these
 	// overrides has (CreateTopics v5+ answers them).
 	DescribeNewTopicConfigs func(overrides map[string]string) []ConfigEntry
-	Logger                  zerolog.Logger
+	// TopicCompression is a topic's compression.type ("producer",
+	// "zstd", ...); nil means "producer" for every topic.
+	TopicCompression func(topic string) string
+	Logger           zerolog.Logger
 }
 
 // ConfigEntry is one config of a DescribeConfigs answer.

@@ -244,7 +244,8 @@ func (b *Broker) apiHandler() *api.Handler {
 		DescribeNewTopicConfigs: func(o map[string]string) []api.ConfigEntry {
 			return toAPIEntries(config.DescribeTopicConfigs(b.cfg, o))
 		},
-		Logger: b.log,
+		TopicCompression: func(topic string) string { return b.topics.effective(topic).CompressionType },
+		Logger:           b.log,
 	})
 }
 

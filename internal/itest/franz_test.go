@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 var kgoCodecs = []struct {
@@ -161,6 +163,48 @@ func TestFranzGo(t *testing.T) {
 		}
 		if len(seen) != len(want) {
 			t.Errorf("consumed %d distinct keys, produced %d", len(seen), len(want))
+		}
+	})
+
+	// A topic configured for zstd is refused to consumers older than
+	// Fetch v10 (UNSUPPORTED_COMPRESSION_TYPE, HW -1), served from v10 on.
+	t.Run("ZstdTopicOldFetch", func(t *testing.T) {
+		topic := "kgo-zstd-topic"
+		zstd := "zstd"
+		createTopic(t, c, adm, topic, 1, 1, map[string]*string{"compression.type": &zstd})
+		cl := newClient(t, seeds, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+		if err := cl.ProduceSync(testCtx(t, waitLong), kgoRecords(topic, "zstd", 5)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		leader, err := leaderOf(seeds[0], topic, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []int16{4, 9, 10, 12} {
+			req := kmsg.NewPtrFetchRequest()
+			req.Version, req.ReplicaID, req.MaxBytes, req.SessionEpoch = v, -1, 1<<20, -1
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.PartitionMaxBytes, rp.CurrentLeaderEpoch, rp.LastFetchedEpoch = 1<<20, -1, -1
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			resp, err := oneRequest(c.BrokerByID(leader).Addr(), req)
+			if err != nil {
+				t.Fatalf("Fetch v%d: %v", v, err)
+			}
+			p := resp.(*kmsg.FetchResponse).Topics[0].Partitions[0]
+			if v < 10 {
+				if p.ErrorCode != kerr.UnsupportedCompressionType.Code || p.HighWatermark != -1 || len(p.RecordBatches) != 0 {
+					t.Errorf("Fetch v%d: error %v, HW %d, %d record bytes; want UNSUPPORTED_COMPRESSION_TYPE, -1, 0",
+						v, kerr.ErrorForCode(p.ErrorCode), p.HighWatermark, len(p.RecordBatches))
+				}
+				continue
+			}
+			if p.ErrorCode != 0 || p.HighWatermark != 5 || len(p.RecordBatches) == 0 {
+				t.Errorf("Fetch v%d: error %v, HW %d, %d record bytes; want no error, 5, the batch",
+					v, kerr.ErrorForCode(p.ErrorCode), p.HighWatermark, len(p.RecordBatches))
+			}
 		}
 	})
 

@@ -297,6 +297,10 @@ func parseConsume(stdout string) (int64, float64, string, error) {
 // measure runs one perf tool against t and reads t's CPU time around it.
 func measure(ctx context.Context, cfg config, t target, bin string, args []string, want int64,
 	parse func(string) (int64, float64, string, error)) (measurement, error) {
+	// Write back what earlier runs left dirty in the page cache first, so
+	// that neither broker's run pays (in wall time, or in CPU charged to
+	// its writes) for the other's writeback.
+	syscall.Sync()
 	before, err := t.cpu.read()
 	if err != nil {
 		return measurement{}, err

@@ -16,7 +16,9 @@
 // (unlimited rate, the given acks) and then kafka-consumer-perf-test
 // (every record, from the start of each partition) run once against each
 // broker, as separate processes found in -bin; which broker goes first
-// alternates from case to case and round to round. The table shows the
+// alternates from case to case and round to round. Before each run the
+// driver calls sync(2), so that the page-cache writeback left by one run
+// is not paid for by the next. The table shows the
 // median over the rounds of each figure (and the ratios of the medians),
 // which keeps one disturbed run on a shared machine from deciding it.
 //
