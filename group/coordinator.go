@@ -1,0 +1,262 @@
+package group
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// Entry is one record for __consumer_offsets; a nil Value is a tombstone.
+type Entry struct {
+	Key, Value []byte
+}
+
+// Log is the coordinator's access to the local replicas of
+// __consumer_offsets (wired by the broker over the replica manager).
+type Log interface {
+	// Append writes entries to a partition this broker leads, as one
+	// batch, and returns once it is committed (acks=all) or failed, with
+	// the offset of the first entry.
+	Append(ctx context.Context, partition int32, entries []Entry) (int64, error)
+	// Load calls fn for every record of a partition from its log start
+	// to its log end, in offset order.
+	Load(ctx context.Context, partition int32, fn func(offset int64, key, value []byte) error) error
+}
+
+// Config holds the group settings of server.properties.
+type Config struct {
+	MinSessionTimeout      time.Duration // group.min.session.timeout.ms
+	MaxSessionTimeout      time.Duration // group.max.session.timeout.ms
+	InitialRebalanceDelay  time.Duration // group.initial.rebalance.delay.ms
+	MaxSize                int           // group.max.size
+	OffsetMetadataMaxBytes int           // offset.metadata.max.bytes
+	OffsetsRetention       time.Duration // offsets.retention.minutes
+	RetentionCheckInterval time.Duration // offsets.retention.check.interval.ms
+	CommitTimeout          time.Duration // offsets.commit.timeout.ms
+	// PartitionCount is the partition count of __consumer_offsets, ok
+	// false while the topic does not exist.
+	PartitionCount func() (int32, bool)
+	// Now is the clock (nil: time.Now).
+	Now    func() time.Time
+	Logger zerolog.Logger
+}
+
+// Coordinator is the group coordinator of one broker: it serves the groups
+// whose __consumer_offsets partition this broker leads.
+//
+// Concurrency: mu guards the shard map only. Each shard's group map has its
+// own lock, and each group its own: one owner per group, no state shared
+// across groups. Lock order: Coordinator.mu → shard.mu → group.mu; a group
+// lock is never held while appending to the log.
+type Coordinator struct {
+	cfg Config
+	log Log
+	lg  zerolog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	shards map[int32]*shard // guarded by mu; partitions led here
+}
+
+// shard is one __consumer_offsets partition led by this broker.
+type shard struct {
+	partition int32
+	epoch     int32
+	ctx       context.Context // cancelled when the shard is unloaded
+	cancel    context.CancelFunc
+
+	mu      sync.Mutex
+	loaded  bool              // guarded by mu; false while loading
+	groups  map[string]*group // guarded by mu
+	removed bool              // guarded by mu; unloaded
+}
+
+// New returns a Coordinator; Close stops it.
+func New(cfg Config, log Log) *Coordinator {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Coordinator{cfg: cfg, log: log, lg: cfg.Logger.With().Str("component", "group").Logger(),
+		ctx: ctx, cancel: cancel, shards: map[int32]*shard{}}
+	if cfg.RetentionCheckInterval > 0 {
+		c.wg.Add(1)
+		go c.expireLoop()
+	}
+	return c
+}
+
+// Close unloads every shard and waits for the background work.
+func (c *Coordinator) Close() {
+	c.cancel()
+	c.mu.Lock()
+	for p, s := range c.shards {
+		delete(c.shards, p)
+		s.unload()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// PartitionOf is the __consumer_offsets partition of a group, false while
+// the topic does not exist.
+func (c *Coordinator) PartitionOf(groupID string) (int32, bool) {
+	n, ok := c.cfg.PartitionCount()
+	if !ok || n <= 0 {
+		return 0, false
+	}
+	return PartitionFor(groupID, n), true
+}
+
+// Elect makes this broker the coordinator of partition p (it became the
+// partition's leader at leader epoch epoch): the partition's groups and
+// offsets are loaded in the background; meanwhile the partition's groups
+// answer COORDINATOR_LOAD_IN_PROGRESS.
+func (c *Coordinator) Elect(p, epoch int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return
+	}
+	if s, ok := c.shards[p]; ok {
+		if s.epoch >= epoch {
+			return
+		}
+		delete(c.shards, p)
+		s.unload()
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	s := &shard{partition: p, epoch: epoch, ctx: ctx, cancel: cancel, groups: map[string]*group{}}
+	c.shards[p] = s
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.load(s)
+	}()
+}
+
+// Resign stops coordinating partition p (leadership moved away or the
+// replica was stopped): its groups are forgotten and their waiting
+// members answered NOT_COORDINATOR. epoch -1 resigns whatever the epoch.
+func (c *Coordinator) Resign(p, epoch int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.shards[p]
+	if !ok || (epoch >= 0 && s.epoch > epoch) {
+		return
+	}
+	delete(c.shards, p)
+	s.unload()
+	c.lg.Info().Int32("partition", p).Int32("epoch", epoch).Msg("resigned as group coordinator")
+}
+
+// unload forgets the shard's groups, answering their waiting members.
+func (s *shard) unload() {
+	s.cancel()
+	s.mu.Lock()
+	groups := s.groups
+	s.groups, s.removed = map[string]*group{}, true
+	s.mu.Unlock()
+	for _, g := range groups {
+		g.mu.Lock()
+		g.shutdown(kerr.NotCoordinator)
+		g.mu.Unlock()
+	}
+}
+
+// shardFor finds the loaded shard owning a group, or the error Kafka
+// answers: NOT_COORDINATOR when this broker does not own the group's
+// partition, COORDINATOR_LOAD_IN_PROGRESS while it loads,
+// COORDINATOR_NOT_AVAILABLE while __consumer_offsets does not exist.
+func (c *Coordinator) shardFor(groupID string) (*shard, error) {
+	p, ok := c.PartitionOf(groupID)
+	if !ok {
+		return nil, kerr.CoordinatorNotAvailable
+	}
+	c.mu.Lock()
+	s := c.shards[p]
+	c.mu.Unlock()
+	if s == nil {
+		return nil, kerr.NotCoordinator
+	}
+	s.mu.Lock()
+	loaded := s.loaded
+	s.mu.Unlock()
+	if !loaded {
+		return nil, kerr.CoordinatorLoadInProgress
+	}
+	return s, nil
+}
+
+// lookup returns a group of a loaded shard, locked, or nil (with the
+// shard's error) when the shard is not available. create adds a missing
+// group in state Empty; without it a missing group is (nil, nil).
+func (c *Coordinator) lookup(groupID string, create bool) (*group, error) {
+	s, err := c.shardFor(groupID)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		s.mu.Lock()
+		if s.removed {
+			s.mu.Unlock()
+			return nil, kerr.NotCoordinator
+		}
+		g := s.groups[groupID]
+		if g == nil {
+			if !create {
+				s.mu.Unlock()
+				return nil, nil
+			}
+			g = newGroup(c, s, groupID)
+			s.groups[groupID] = g
+		}
+		s.mu.Unlock()
+		g.mu.Lock()
+		if g.state == Dead {
+			// Removed from the shard meanwhile; look again.
+			g.mu.Unlock()
+			if !create {
+				return nil, nil
+			}
+			continue
+		}
+		return g, nil
+	}
+}
+
+// removeGroup drops a Dead group from its shard.
+func (s *shard) removeGroup(g *group) {
+	s.mu.Lock()
+	if s.groups[g.id] == g {
+		delete(s.groups, g.id)
+	}
+	s.mu.Unlock()
+}
+
+// append writes entries to a shard's partition with the commit timeout.
+func (c *Coordinator) append(s *shard, entries []Entry) (int64, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, c.cfg.CommitTimeout)
+	defer cancel()
+	return c.log.Append(ctx, s.partition, entries)
+}
+
+// allShards lists the loaded shards.
+func (c *Coordinator) allShards() []*shard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*shard, 0, len(c.shards))
+	for _, s := range c.shards {
+		out = append(out, s)
+	}
+	return out
+}
