@@ -9,18 +9,18 @@ import (
 
 // DescribeGroup answers DescribeGroups for one group. A group unknown
 // here is reported Dead with no members, as Kafka does; the member
-// metadata and assignments are given only for a Stable group.
-func (c *Coordinator) DescribeGroup(groupID string) kmsg.DescribeGroupsResponseGroup {
+// metadata and assignments are given only for a Stable group. The error
+// is a coordinator error (the caller sets its code).
+func (c *Coordinator) DescribeGroup(groupID string) (kmsg.DescribeGroupsResponseGroup, error) {
 	d := kmsg.NewDescribeGroupsResponseGroup()
 	d.Group = groupID
 	g, err := c.lookup(groupID, false)
 	if err != nil {
-		d.ErrorCode = codeOf(err)
-		return d
+		return d, err
 	}
 	if g == nil {
 		d.State = Dead.String()
-		return d
+		return d, nil
 	}
 	defer g.mu.Unlock()
 	d.State, d.ProtocolType = g.state.String(), g.protocolType
@@ -41,7 +41,7 @@ func (c *Coordinator) DescribeGroup(groupID string) kmsg.DescribeGroupsResponseG
 		}
 		d.Members = append(d.Members, dm)
 	}
-	return d
+	return d, nil
 }
 
 // GroupOverview is one group of a ListGroups answer.

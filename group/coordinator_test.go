@@ -28,7 +28,10 @@ func expectCode(t *testing.T, what string, got int16, want *kerr.Error) {
 	}
 }
 
-func groupState(c *Coordinator, id string) string { return c.DescribeGroup(id).State }
+func groupState(c *Coordinator, id string) string {
+	d, _ := c.DescribeGroup(id)
+	return d.State
+}
 
 // stableGroup brings two members through join and sync the way clients
 // do: the first forms generation 1 alone; the second's join starts a
@@ -144,8 +147,8 @@ func TestJoinErrors(t *testing.T) {
 	req.Version, req.Group, req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = 5, "solo", 10000, 10000
 	req.ProtocolType = "connect"
 	req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
-	r = c.JoinGroup(context.Background(), JoinRequest{JoinGroupRequest: req})
-	expectCode(t, "protocol type", r.ErrorCode, kerr.InconsistentGroupProtocol)
+	_, err := c.JoinGroup(context.Background(), JoinRequest{JoinGroupRequest: req})
+	expectCode(t, "protocol type", code(err), kerr.InconsistentGroupProtocol)
 	// Session timeout outside the broker's bounds.
 	r = recv(t, join(c, 5, "g", "", nil, time.Hour, "range"))
 	expectCode(t, "session timeout", r.ErrorCode, kerr.InvalidSessionTimeout)
@@ -155,14 +158,6 @@ func TestJoinErrors(t *testing.T) {
 	// Empty group id.
 	r = recv(t, join(c, 7, "", "", nil, 10*time.Second, "range"))
 	expectCode(t, "empty group id", r.ErrorCode, kerr.InvalidGroupID)
-	if r.Protocol != nil || r.ProtocolType != nil {
-		t.Fatalf("v7 error answer with protocol %v / %v", r.Protocol, r.ProtocolType)
-	}
-	// A v0 error answer has a non-null protocol name.
-	r = recv(t, join(c, 0, "", "", nil, 10*time.Second, "range"))
-	if r.Protocol == nil {
-		t.Fatal("v0 answer with a null protocol")
-	}
 	// None of this disturbed the group.
 	expectCode(t, "heartbeat", heartbeat(c, "g", leader, gen), nil)
 	// A group on a partition led elsewhere.
@@ -181,12 +176,9 @@ func mustPartition(t *testing.T, c *Coordinator, id string) int32 {
 func TestLeaveAndSessionExpiry(t *testing.T) {
 	c := newTestCoordinator(t, newMemLog(), testConfig())
 	leader, follower, gen := stableGroup(t, c, "g")
-	lv := kmsg.NewPtrLeaveGroupRequest()
-	lv.Version, lv.Group = 3, "g"
-	lv.Members = []kmsg.LeaveGroupRequestMember{{MemberID: follower}, {MemberID: "ghost"}}
-	resp := c.LeaveGroup(lv)
-	if resp.ErrorCode != 0 || len(resp.Members) != 2 || resp.Members[0].ErrorCode != 0 || resp.Members[1].ErrorCode != kerr.UnknownMemberID.Code {
-		t.Fatalf("leave: %+v", resp)
+	errs, err := c.LeaveGroup("g", []kmsg.LeaveGroupRequestMember{{MemberID: follower}, {MemberID: "ghost"}})
+	if err != nil || len(errs) != 2 || errs[0] != nil || !errors.Is(errs[1], kerr.UnknownMemberID) {
+		t.Fatalf("leave: %v %v", errs, err)
 	}
 	// The leader rejoins alone; then stops heartbeating with a short
 	// session and is expired: the group ends Empty.
@@ -198,14 +190,14 @@ func TestLeaveAndSessionExpiry(t *testing.T) {
 	}
 	expectCode(t, "sync", recv(t, syncGroup(c, "g", leader, r.Generation, map[string][]byte{leader: []byte("all")})).ErrorCode, nil)
 	waitFor(t, "expiry", func() bool { return groupState(c, "g") == "Empty" })
-	d := c.DescribeGroup("g")
+	d, _ := c.DescribeGroup("g")
 	if len(d.Members) != 0 || d.ProtocolType != "consumer" {
 		t.Fatalf("after expiry: %+v", d)
 	}
-	// v0 leave of an unknown member: the error is top level.
-	lv = kmsg.NewPtrLeaveGroupRequest()
-	lv.Version, lv.Group, lv.MemberID = 0, "g", leader
-	expectCode(t, "v0 leave", c.LeaveGroup(lv).ErrorCode, kerr.UnknownMemberID)
+	errs, _ = c.LeaveGroup("g", []kmsg.LeaveGroupRequestMember{{MemberID: leader}})
+	if !errors.Is(errs[0], kerr.UnknownMemberID) {
+		t.Fatalf("leave of an expired member: %v", errs)
+	}
 }
 
 func TestStaticMemberRestartWithoutRebalance(t *testing.T) {
@@ -230,7 +222,7 @@ func TestStaticMemberRestartWithoutRebalance(t *testing.T) {
 	}
 	hb := kmsg.NewPtrHeartbeatRequest()
 	hb.Version, hb.Group, hb.MemberID, hb.Generation, hb.InstanceID = 4, "g", old, gen, &inst
-	expectCode(t, "old id", c.Heartbeat(hb).ErrorCode, kerr.FencedInstanceID)
+	expectCode(t, "old id", code(c.Heartbeat(hb)), kerr.FencedInstanceID)
 }
 
 func TestCommitFetchAndReload(t *testing.T) {
@@ -276,7 +268,7 @@ func TestCommitFetchAndReload(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].Offset != 10 || all[0].Metadata != "m" {
 		t.Fatalf("reloaded offsets: %+v (%v)", all, err)
 	}
-	d := c2.DescribeGroup("g")
+	d, _ := c2.DescribeGroup("g")
 	if d.State != "Stable" || len(d.Members) != 2 || d.Protocol != "range" {
 		t.Fatalf("reloaded group: %+v", d)
 	}

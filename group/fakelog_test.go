@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -131,7 +132,9 @@ func join(c *Coordinator, version int16, group, member string, instance *string,
 	}
 	out := make(chan *kmsg.JoinGroupResponse, 1)
 	go func() {
-		out <- c.JoinGroup(context.Background(), JoinRequest{JoinGroupRequest: req, ClientID: "cli", ClientHost: "/127.0.0.1"})
+		r, err := c.JoinGroup(context.Background(), JoinRequest{JoinGroupRequest: req, ClientID: "cli", ClientHost: "/127.0.0.1"})
+		r.ErrorCode = code(err)
+		out <- r
 	}()
 	return out
 }
@@ -168,7 +171,11 @@ func syncGroup(c *Coordinator, group, member string, gen int32, assignments map[
 		req.GroupAssignment = append(req.GroupAssignment, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: a})
 	}
 	out := make(chan *kmsg.SyncGroupResponse, 1)
-	go func() { out <- c.SyncGroup(context.Background(), req) }()
+	go func() {
+		r, err := c.SyncGroup(context.Background(), req)
+		r.ErrorCode = code(err)
+		out <- r
+	}()
 	return out
 }
 
@@ -176,5 +183,17 @@ func heartbeat(c *Coordinator, group, member string, gen int32) int16 {
 	req := kmsg.NewPtrHeartbeatRequest()
 	req.Version = 4
 	req.Group, req.MemberID, req.Generation = group, member, gen
-	return c.Heartbeat(req).ErrorCode
+	return code(c.Heartbeat(req))
+}
+
+// code is err's Kafka error code (the api layer's job in the broker).
+func code(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
 }

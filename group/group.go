@@ -1,12 +1,10 @@
 package group
 
 import (
-	"errors"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -57,8 +55,8 @@ type member struct {
 	protocols        []protocol
 	assignment       []byte
 
-	joinWait chan *kmsg.JoinGroupResponse // set while awaiting the join response
-	syncWait chan syncResult              // set while awaiting the sync response
+	joinWait chan joinOutcome // set while awaiting the join response
+	syncWait chan syncResult  // set while awaiting the sync response
 
 	heartbeat *time.Timer // session expiry
 	beat      uint64      // token of the armed heartbeat timer
@@ -283,10 +281,18 @@ func (g *group) stopJoinTimer() {
 	g.joinToken = 0
 }
 
+// joinOutcome is the answer to a JoinGroup: the response fields, and the
+// error whose code the api layer sets (resp then carries only the member
+// id, as MEMBER_ID_REQUIRED needs).
+type joinOutcome struct {
+	resp *kmsg.JoinGroupResponse
+	err  error
+}
+
 // answerJoin delivers a join response to a waiting member.
-func (g *group) answerJoin(m *member, r *kmsg.JoinGroupResponse) {
+func (g *group) answerJoin(m *member, r *joinOutcome) {
 	if m.joinWait != nil {
-		m.joinWait <- r
+		m.joinWait <- *r
 		m.joinWait = nil
 	}
 }
@@ -299,23 +305,9 @@ func (g *group) answerSync(m *member, r syncResult) {
 	}
 }
 
-func joinError(memberID string, err error) *kmsg.JoinGroupResponse {
+func joinError(memberID string, err error) *joinOutcome {
 	r := kmsg.NewPtrJoinGroupResponse()
-	r.ErrorCode = codeOf(err)
 	r.MemberID = memberID
 	r.Generation = -1
-	return r
-}
-
-// codeOf is the Kafka error code of err: 0 for nil, the code of a kerr
-// error, UNKNOWN_SERVER_ERROR otherwise.
-func codeOf(err error) int16 {
-	if err == nil {
-		return 0
-	}
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke.Code
-	}
-	return kerr.UnknownServerError.Code
+	return &joinOutcome{resp: r, err: err}
 }

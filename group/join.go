@@ -23,21 +23,15 @@ type JoinRequest struct {
 }
 
 // JoinGroup serves JoinGroup (every version). It blocks until the member's
-// join phase ends (or ctx ends, when the answer no longer matters).
-func (c *Coordinator) JoinGroup(ctx context.Context, req JoinRequest) *kmsg.JoinGroupResponse {
-	resp := c.joinGroup(ctx, req)
-	if req.Version < 7 {
-		// Before v7 the protocol name is not nullable.
-		if resp.Protocol == nil {
-			resp.Protocol = new(string)
-		}
-	} else if resp.ErrorCode != 0 {
-		resp.ProtocolType, resp.Protocol = nil, nil
-	}
-	return resp
+// join phase ends (or ctx ends, when the answer no longer matters). On
+// error the response carries the member id (MEMBER_ID_REQUIRED hands one
+// out) and generation -1.
+func (c *Coordinator) JoinGroup(ctx context.Context, req JoinRequest) (*kmsg.JoinGroupResponse, error) {
+	o := c.joinGroup(ctx, req)
+	return o.resp, o.err
 }
 
-func (c *Coordinator) joinGroup(ctx context.Context, req JoinRequest) *kmsg.JoinGroupResponse {
+func (c *Coordinator) joinGroup(ctx context.Context, req JoinRequest) *joinOutcome {
 	if req.Group == "" {
 		return joinError(req.MemberID, kerr.InvalidGroupID)
 	}
@@ -66,8 +60,8 @@ func (c *Coordinator) joinGroup(ctx context.Context, req JoinRequest) *kmsg.Join
 	}
 	j := &joining{req: req, session: session, rebalance: rebalance, protocols: protocols}
 
-	var wait chan *kmsg.JoinGroupResponse
-	var direct *kmsg.JoinGroupResponse
+	var wait chan joinOutcome
+	var direct *joinOutcome
 	var store *pendingStore
 	switch {
 	case !g.acceptJoining(req.MemberID):
@@ -90,7 +84,7 @@ func (c *Coordinator) joinGroup(ctx context.Context, req JoinRequest) *kmsg.Join
 	}
 	select {
 	case r := <-wait:
-		return r
+		return &r
 	case <-ctx.Done():
 		return joinError(req.MemberID, kerr.RebalanceInProgress)
 	}
@@ -137,7 +131,7 @@ func newMemberID(prefix string) string {
 }
 
 // joinNew handles a join without a member id.
-func (g *group) joinNew(j *joining) (chan *kmsg.JoinGroupResponse, *kmsg.JoinGroupResponse, *pendingStore) {
+func (g *group) joinNew(j *joining) (chan joinOutcome, *joinOutcome, *pendingStore) {
 	if !g.supportsProtocols(j.req.ProtocolType, j.protocols) {
 		return nil, joinError("", kerr.InconsistentGroupProtocol), nil
 	}
@@ -161,7 +155,7 @@ func (g *group) joinNew(j *joining) (chan *kmsg.JoinGroupResponse, *kmsg.JoinGro
 }
 
 // joinKnown handles a join with a member id.
-func (g *group) joinKnown(j *joining) (chan *kmsg.JoinGroupResponse, *kmsg.JoinGroupResponse) {
+func (g *group) joinKnown(j *joining) (chan joinOutcome, *joinOutcome) {
 	id := j.req.MemberID
 	if !g.supportsProtocols(j.req.ProtocolType, j.protocols) {
 		return nil, joinError(id, kerr.InconsistentGroupProtocol)
@@ -226,10 +220,10 @@ func (g *group) addPending(id string, session time.Duration) {
 
 // addMember adds a member that awaits its join response and starts (or
 // continues) a rebalance.
-func (g *group) addMember(j *joining, id string) chan *kmsg.JoinGroupResponse {
+func (g *group) addMember(j *joining, id string) chan joinOutcome {
 	m := &member{id: id, instanceID: j.req.InstanceID, clientID: j.req.ClientID, clientHost: j.req.ClientHost,
 		rebalanceTimeout: j.rebalance, sessionTimeout: j.session, protocolType: j.req.ProtocolType,
-		protocols: j.protocols, joinWait: make(chan *kmsg.JoinGroupResponse, 1)}
+		protocols: j.protocols, joinWait: make(chan joinOutcome, 1)}
 	if g.state == PreparingRebalance && g.generation == 0 {
 		g.newMemberAdded = true
 	}
@@ -249,14 +243,14 @@ func (g *group) addMember(j *joining, id string) chan *kmsg.JoinGroupResponse {
 }
 
 // updateMember takes a known member's new protocols and rebalances.
-func (g *group) updateMember(m *member, j *joining) chan *kmsg.JoinGroupResponse {
+func (g *group) updateMember(m *member, j *joining) chan joinOutcome {
 	m.protocols, m.rebalanceTimeout, m.sessionTimeout = j.protocols, j.rebalance, j.session
 	if m.joinWait != nil {
 		// A second join while the first waits: the first gets no answer
 		// of its own (its connection is the same or gone).
 		m.joinWait = nil
 	}
-	m.joinWait = make(chan *kmsg.JoinGroupResponse, 1)
+	m.joinWait = make(chan joinOutcome, 1)
 	g.maybePrepareRebalance()
 	return m.joinWait
 }
@@ -265,7 +259,7 @@ func (g *group) updateMember(m *member, j *joining) chan *kmsg.JoinGroupResponse
 // member id). The old member id is fenced; when the group is Stable and
 // the selected protocol would not change, the group is stored with the
 // new id and no rebalance happens (KIP-345).
-func (g *group) replaceStatic(j *joining, oldID, newID string) (chan *kmsg.JoinGroupResponse, *kmsg.JoinGroupResponse, *pendingStore) {
+func (g *group) replaceStatic(j *joining, oldID, newID string) (chan joinOutcome, *joinOutcome, *pendingStore) {
 	m := g.members[oldID]
 	g.answerJoin(m, joinError(oldID, kerr.FencedInstanceID))
 	g.answerSync(m, syncResult{err: kerr.FencedInstanceID})
@@ -283,13 +277,13 @@ func (g *group) replaceStatic(j *joining, oldID, newID string) (chan *kmsg.JoinG
 	switch g.state {
 	case Stable:
 		if g.selectProtocol() != g.protocol {
-			m.joinWait = make(chan *kmsg.JoinGroupResponse, 1)
+			m.joinWait = make(chan joinOutcome, 1)
 			g.maybePrepareRebalance()
 			return m.joinWait, nil, nil
 		}
 		g.armHeartbeat(m, m.sessionTimeout, false)
 		gen := g.generation
-		out := make(chan *kmsg.JoinGroupResponse, 1)
+		out := make(chan joinOutcome, 1)
 		st := g.storeGroupLocked(g.currentAssignment())
 		st.apply = func(err error) {
 			if err != nil {
@@ -303,27 +297,27 @@ func (g *group) replaceStatic(j *joining, oldID, newID string) (chan *kmsg.JoinG
 						g.leader = oldID
 					}
 				}
-				out <- joinError("", err)
+				out <- *joinError("", err)
 				return
 			}
 			r := g.joinResponse(m, g.leader == newID)
-			r.SkipAssignment = g.leader == newID
-			out <- r
+			r.resp.SkipAssignment = g.leader == newID
+			out <- *r
 		}
 		return out, nil, st
 	case CompletingRebalance:
-		m.joinWait = make(chan *kmsg.JoinGroupResponse, 1)
+		m.joinWait = make(chan joinOutcome, 1)
 		g.prepareRebalance()
 		return m.joinWait, nil, nil
 	default: // PreparingRebalance
-		m.joinWait = make(chan *kmsg.JoinGroupResponse, 1)
+		m.joinWait = make(chan joinOutcome, 1)
 		return m.joinWait, nil, nil
 	}
 }
 
 // joinResponse is the answer for the current generation; the leader
 // (when withMembers) gets the members and their metadata.
-func (g *group) joinResponse(m *member, withMembers bool) *kmsg.JoinGroupResponse {
+func (g *group) joinResponse(m *member, withMembers bool) *joinOutcome {
 	r := kmsg.NewPtrJoinGroupResponse()
 	r.Generation = g.generation
 	pt, proto := g.protocolType, g.protocol
@@ -337,7 +331,7 @@ func (g *group) joinResponse(m *member, withMembers bool) *kmsg.JoinGroupRespons
 			r.Members = append(r.Members, rm)
 		}
 	}
-	return r
+	return &joinOutcome{resp: r}
 }
 
 // maybePrepareRebalance starts a rebalance when the group can have one.

@@ -8,12 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Heartbeat serves Heartbeat (every version).
-func (c *Coordinator) Heartbeat(req *kmsg.HeartbeatRequest) *kmsg.HeartbeatResponse {
-	resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
-	resp.ErrorCode = codeOf(c.heartbeat(req))
-	return resp
-}
+// Heartbeat serves Heartbeat (every version); nil means no error.
+func (c *Coordinator) Heartbeat(req *kmsg.HeartbeatRequest) error { return c.heartbeat(req) }
 
 func (c *Coordinator) heartbeat(req *kmsg.HeartbeatRequest) error {
 	if req.Group == "" {
@@ -48,32 +44,11 @@ func (c *Coordinator) heartbeat(req *kmsg.HeartbeatRequest) error {
 	}
 }
 
-// LeaveGroup serves LeaveGroup: one member (v0-v2) or a batch of members,
-// by member id or by group.instance.id (v3+).
-func (c *Coordinator) LeaveGroup(req *kmsg.LeaveGroupRequest) *kmsg.LeaveGroupResponse {
-	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
-	leaving := req.Members
-	if req.Version < 3 {
-		leaving = []kmsg.LeaveGroupRequestMember{{MemberID: req.MemberID}}
-	}
-	errs, groupErr := c.leave(req.Group, leaving)
-	if req.Version < 3 {
-		resp.ErrorCode = codeOf(groupErr)
-		if groupErr == nil {
-			resp.ErrorCode = codeOf(errs[0])
-		}
-		return resp
-	}
-	resp.ErrorCode = codeOf(groupErr)
-	if groupErr != nil {
-		return resp
-	}
-	for i, l := range leaving {
-		rm := kmsg.NewLeaveGroupResponseMember()
-		rm.MemberID, rm.InstanceID, rm.ErrorCode = l.MemberID, l.InstanceID, codeOf(errs[i])
-		resp.Members = append(resp.Members, rm)
-	}
-	return resp
+// LeaveGroup serves LeaveGroup: one member (v0-v2, as the only element
+// of leaving) or a batch of members, by member id or by group.instance.id
+// (v3+). It returns an error per member, or a group-level error.
+func (c *Coordinator) LeaveGroup(groupID string, leaving []kmsg.LeaveGroupRequestMember) ([]error, error) {
+	return c.leave(groupID, leaving)
 }
 
 func (c *Coordinator) leave(groupID string, leaving []kmsg.LeaveGroupRequestMember) ([]error, error) {

@@ -9,28 +9,26 @@ import (
 )
 
 // SyncGroup serves SyncGroup (every version): the leader hands out the
-// assignments, which are stored before every member gets its own.
-func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest) *kmsg.SyncGroupResponse {
+// assignments, which are stored before every member gets its own. The
+// answer carries the member's assignment and (for v5+) the group's
+// protocol type and name.
+func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest) (*kmsg.SyncGroupResponse, error) {
 	resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
-	fail := func(err error) *kmsg.SyncGroupResponse {
-		resp.ErrorCode = codeOf(err)
-		resp.MemberAssignment = []byte{}
-		return resp
-	}
+	resp.MemberAssignment = []byte{}
 	if req.Group == "" {
-		return fail(kerr.InvalidGroupID)
+		return resp, kerr.InvalidGroupID
 	}
 	g, err := c.lookup(req.Group, false)
 	if err != nil {
-		return fail(err)
+		return resp, err
 	}
 	if g == nil {
-		return fail(kerr.UnknownMemberID)
+		return resp, kerr.UnknownMemberID
 	}
 	wait, store, err := g.sync(req)
 	g.mu.Unlock()
 	if err != nil {
-		return fail(err)
+		return resp, err
 	}
 	if store != nil {
 		store.run()
@@ -39,22 +37,19 @@ func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest)
 	select {
 	case r = <-wait:
 	case <-ctx.Done():
-		return fail(kerr.RebalanceInProgress)
+		return resp, kerr.RebalanceInProgress
 	}
 	if r.err != nil {
-		return fail(r.err)
+		return resp, r.err
 	}
-	resp.MemberAssignment = r.assignment
-	if resp.MemberAssignment == nil {
-		resp.MemberAssignment = []byte{}
+	if r.assignment != nil {
+		resp.MemberAssignment = r.assignment
 	}
-	if req.Version >= 5 {
-		g.mu.Lock()
-		pt, proto := g.protocolType, g.protocol
-		g.mu.Unlock()
-		resp.ProtocolType, resp.Protocol = &pt, &proto
-	}
-	return resp
+	g.mu.Lock()
+	pt, proto := g.protocolType, g.protocol
+	g.mu.Unlock()
+	resp.ProtocolType, resp.Protocol = &pt, &proto
+	return resp, nil
 }
 
 // sync applies a SyncGroup under the group lock; the result comes on the
