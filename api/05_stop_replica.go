@@ -2,6 +2,8 @@ package api
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kbroker/kbroker/group"
 )
 
 // stopReplica applies the controller's StopReplica (key 5).
@@ -12,10 +14,37 @@ func (h *Handler) stopReplica(req *kmsg.StopReplicaRequest) kmsg.Response {
 		resp.ErrorCode = errorCode(err)
 		return resp
 	}
+	if h.d.Groups != nil {
+		epochs := stopReplicaEpochs(req)
+		for _, r := range results {
+			if r.TP.Topic == group.OffsetsTopic && r.Err == nil {
+				h.d.Groups.Resign(r.TP.Partition, epochs[r.TP.Partition])
+			}
+		}
+	}
 	for _, r := range results {
 		p := kmsg.NewStopReplicaResponsePartition()
 		p.Topic, p.Partition, p.ErrorCode = r.TP.Topic, r.TP.Partition, errorCode(r.Err)
 		resp.Partitions = append(resp.Partitions, p)
 	}
 	return resp
+}
+
+// stopReplicaEpochs maps the __consumer_offsets partitions of a StopReplica
+// to their leader epochs (-1, "any", before v3).
+func stopReplicaEpochs(req *kmsg.StopReplicaRequest) map[int32]int32 {
+	out := map[int32]int32{}
+	for _, t := range req.Topics {
+		if t.Topic != group.OffsetsTopic {
+			continue
+		}
+		out[t.Partition] = -1
+		for _, p := range t.Partitions {
+			out[p] = -1
+		}
+		for _, ps := range t.PartitionStates {
+			out[ps.Partition] = ps.LeaderEpoch
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/admin"
+	"github.com/kbroker/kbroker/group"
 	"github.com/kbroker/kbroker/metacache"
 	"github.com/kbroker/kbroker/model"
 	"github.com/kbroker/kbroker/netserver"
@@ -32,6 +33,10 @@ type Deps struct {
 	// DescribeNewTopicConfigs lists the configs a topic with these
 	// overrides has (CreateTopics v5+ answers them).
 	DescribeNewTopicConfigs func(overrides map[string]string) []ConfigEntry
+	// Groups is the group coordinator.
+	Groups *group.Coordinator
+	// OffsetsTopic holds the settings __consumer_offsets is created with.
+	OffsetsTopic OffsetsTopicSettings
 	// TopicCompression is a topic's compression.type ("producer",
 	// "zstd", ...); nil means "producer" for every topic.
 	TopicCompression func(topic string) string
@@ -102,6 +107,34 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.createPartitions(ctx, r))
 	case *kmsg.DescribeClusterRequest:
 		return reply(h.describeCluster(req, r))
+	case *kmsg.FindCoordinatorRequest:
+		return reply(h.findCoordinator(ctx, req, r))
+	}
+	if h.d.Groups == nil {
+		h.log.Warn().Int16("key", req.Key).Msg("group request without a group coordinator; closing the connection")
+		return nil
+	}
+	switch r := req.Msg.(type) {
+	case *kmsg.OffsetCommitRequest:
+		return reply(h.offsetCommit(ctx, r))
+	case *kmsg.OffsetFetchRequest:
+		return reply(h.offsetFetch(r))
+	case *kmsg.JoinGroupRequest:
+		return reply(h.joinGroup(ctx, req, r))
+	case *kmsg.HeartbeatRequest:
+		return reply(h.heartbeat(r))
+	case *kmsg.LeaveGroupRequest:
+		return reply(h.leaveGroup(r))
+	case *kmsg.SyncGroupRequest:
+		return reply(h.syncGroup(ctx, r))
+	case *kmsg.DescribeGroupsRequest:
+		return reply(h.describeGroups(r))
+	case *kmsg.ListGroupsRequest:
+		return reply(h.listGroups(r))
+	case *kmsg.DeleteGroupsRequest:
+		return reply(h.deleteGroups(r))
+	case *kmsg.OffsetDeleteRequest:
+		return reply(h.offsetDelete(r))
 	}
 	h.log.Warn().Int16("key", req.Key).Msg("request for an API without a handler; closing the connection")
 	return nil

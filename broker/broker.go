@@ -16,6 +16,7 @@ import (
 	"github.com/kbroker/kbroker/api"
 	"github.com/kbroker/kbroker/config"
 	"github.com/kbroker/kbroker/controller"
+	"github.com/kbroker/kbroker/group"
 	"github.com/kbroker/kbroker/logdir"
 	"github.com/kbroker/kbroker/metacache"
 	"github.com/kbroker/kbroker/model"
@@ -36,6 +37,7 @@ type Broker struct {
 	dirs      *logDirs
 	cache     *metacache.Cache
 	replicas  *replica.Manager
+	groups    *group.Coordinator
 	server    *netserver.Server
 	ctrl      *controller.Controller
 	topics    *topicConfigs
@@ -111,6 +113,7 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 		FetchBackoff:      time.Duration(b.cfg.ReplicaFetchBackoffMs) * time.Millisecond,
 		SocketTimeout:     time.Duration(b.cfg.ReplicaSocketTimeoutMs) * time.Millisecond,
 	})
+	b.groups = b.newGroupCoordinator()
 	b.ctrl = controller.New(controller.Options{
 		BrokerID: b.id, ZK: b.zk, InterBrokerListener: b.cfg.InterBrokerListenerName,
 		DeleteTopicEnable: b.cfg.DeleteTopicEnable,
@@ -245,6 +248,8 @@ func (b *Broker) apiHandler() *api.Handler {
 			return toAPIEntries(config.DescribeTopicConfigs(b.cfg, o))
 		},
 		TopicCompression: func(topic string) string { return b.topics.effective(topic).CompressionType },
+		Groups:           b.groups,
+		OffsetsTopic:     b.offsetsTopicSettings(),
 		Logger:           b.log,
 	})
 }
@@ -326,6 +331,9 @@ func (b *Broker) Close() error {
 		}
 		if b.server != nil {
 			errs = append(errs, b.server.Close())
+		}
+		if b.groups != nil {
+			b.groups.Close()
 		}
 		if b.replicas != nil {
 			b.replicas.Close()

@@ -20,6 +20,11 @@ func (c *Coordinator) load(s *shard) {
 	metas := map[string]*kmsg.GroupMetadataValue{}
 	skipped := 0
 	err := c.log.Load(s.ctx, s.partition, func(off int64, key, value []byte) error {
+		if value != nil {
+			// Kept (member metadata and assignments alias it); the
+			// caller may reuse its buffer.
+			value = append([]byte{}, value...)
+		}
 		r, err := ParseRecord(key, value)
 		if err != nil {
 			if skipped == 0 || !errors.Is(err, ErrUnknownKeyVersion) {

@@ -1,0 +1,139 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kbroker/kbroker/api"
+	"github.com/kbroker/kbroker/group"
+	"github.com/kbroker/kbroker/metacache"
+	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/record"
+	"github.com/kbroker/kbroker/replica"
+)
+
+// newGroupCoordinator builds the group coordinator over the local
+// __consumer_offsets replicas.
+func (b *Broker) newGroupCoordinator() *group.Coordinator {
+	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+	cfg := group.Config{
+		MinSessionTimeout:      ms(int64(b.cfg.GroupMinSessionTimeoutMs)),
+		MaxSessionTimeout:      ms(int64(b.cfg.GroupMaxSessionTimeoutMs)),
+		InitialRebalanceDelay:  ms(int64(b.cfg.GroupInitialRebalanceDelayMs)),
+		MaxSize:                int(b.cfg.GroupMaxSize),
+		OffsetMetadataMaxBytes: int(b.cfg.OffsetMetadataMaxBytes),
+		OffsetsRetention:       time.Duration(b.cfg.OffsetsRetentionMinutes) * time.Minute,
+		RetentionCheckInterval: ms(b.cfg.OffsetsRetentionCheckIntervalMs),
+		CommitTimeout:          ms(int64(b.cfg.OffsetsCommitTimeoutMs)),
+		PartitionCount:         offsetsPartitionCount(b.cache, b.cfg.OffsetsTopicNumPartitions),
+		Logger:                 b.log,
+	}
+	return group.New(cfg, &offsetsLog{replicas: b.replicas, loadBuffer: int(b.cfg.OffsetsLoadBufferSize)})
+}
+
+// offsetsPartitionCount is the partition count groups are placed by: the
+// real count of __consumer_offsets once it exists, offsets.topic.num.partitions
+// before (Kafka's getGroupMetadataTopicPartitionCount).
+func offsetsPartitionCount(cache *metacache.Cache, configured int32) func() (int32, bool) {
+	return func() (int32, bool) {
+		if n := cache.NumPartitions(group.OffsetsTopic); n > 0 {
+			return int32(n), true
+		}
+		return configured, configured > 0
+	}
+}
+
+func (b *Broker) offsetsTopicSettings() api.OffsetsTopicSettings {
+	return api.OffsetsTopicSettings{
+		Partitions:        b.cfg.OffsetsTopicNumPartitions,
+		ReplicationFactor: b.cfg.OffsetsTopicReplicationFactor,
+		SegmentBytes:      b.cfg.OffsetsTopicSegmentBytes,
+	}
+}
+
+// offsetsLog is group.Log over the replica manager: appends are produced
+// with acks=all as the coordinator (Kafka's AppendOrigin.Coordinator), and
+// loads read the local replica from its log start to its log end.
+type offsetsLog struct {
+	replicas   *replica.Manager
+	loadBuffer int
+}
+
+func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry) (int64, error) {
+	now := time.Now().UnixMilli()
+	recs := make([]record.NewRecord, len(entries))
+	for i, e := range entries {
+		recs[i] = record.NewRecord{Timestamp: now, Key: e.Key, Value: e.Value}
+	}
+	batch, err := record.Build(record.NewSpec(), recs)
+	if err != nil {
+		return 0, err
+	}
+	timeout := 5 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
+	res := l.replicas.Produce(ctx, -1, timeout, []replica.ProducePartition{{TP: tp, Records: batch}}, record.FromCoordinator)
+	return res[0].BaseOffset, res[0].Err
+}
+
+func (l *offsetsLog) Load(ctx context.Context, p int32, fn func(offset int64, key, value []byte) error) error {
+	tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
+	part, ok := l.replicas.Partition(tp)
+	if !ok {
+		return kerr.NotLeaderForPartition
+	}
+	log := part.Log()
+	end := log.LogEndOffset()
+	for off := log.LogStartOffset(); off < end; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := log.Read(off, l.loadBuffer, end, true)
+		if err != nil {
+			return fmt.Errorf("reading %s at %d: %w", tp, off, err)
+		}
+		if r.Range.Size == 0 || r.NextOffset <= off {
+			return nil
+		}
+		buf := make([]byte, r.Range.Size)
+		if _, err := r.Range.File.ReadAt(buf, r.Range.Position); err != nil {
+			return fmt.Errorf("reading %s at %d: %w", tp, off, err)
+		}
+		batches, _, err := record.Split(buf)
+		if err != nil {
+			return fmt.Errorf("reading %s at %d: %w", tp, off, err)
+		}
+		for _, b := range batches {
+			if err := eachRecord(b, fn); err != nil {
+				return fmt.Errorf("reading %s batch at %d: %w", tp, b.BaseOffset(), err)
+			}
+		}
+		off = r.NextOffset
+	}
+	return nil
+}
+
+// eachRecord calls fn for the data records of a batch (control batches
+// carry transaction markers, not group records).
+func eachRecord(b record.Batch, fn func(offset int64, key, value []byte) error) error {
+	if b.IsControl() {
+		return nil
+	}
+	it, err := b.Records()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.Next() {
+		r := it.Record()
+		if err := fn(b.BaseOffset()+int64(r.OffsetDelta), r.Key, r.Value); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
