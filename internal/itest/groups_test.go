@@ -145,4 +145,3 @@ func javaPartition(s string, n int32) int32 {
 	}
 	return h % n
 }
-
