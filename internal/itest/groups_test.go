@@ -1,6 +1,7 @@
 package itest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -144,4 +145,139 @@ func javaPartition(s string, n int32) int32 {
 		h = -h
 	}
 	return h % n
+}
+
+// coordinatorOf asks a broker for a group's coordinator.
+func coordinatorOf(addr, groupID string) (int32, error) {
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.Version = 4
+	req.CoordinatorKeys = []string{groupID}
+	resp, err := oneRequest(addr, req)
+	if err != nil {
+		return -1, err
+	}
+	c := resp.(*kmsg.FindCoordinatorResponse).Coordinators[0]
+	if c.ErrorCode != 0 {
+		return -1, fmt.Errorf("FindCoordinator: error %d", c.ErrorCode)
+	}
+	return c.NodeID, nil
+}
+
+// TestGroupsCoordinatorFailover: committed offsets survive a kill -9 of
+// the coordinator; the group resumes from them on the new coordinator, and
+// again after the killed broker is back.
+func TestGroupsCoordinatorFailover(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	adm := newAdmin(t, c)
+	seeds := c.BootstrapAddrs()
+	const topic, groupID = "grp-failover", "resilient"
+	createTopic(t, c, adm, topic, 4, 3, nil)
+	consumeInGroup(t, seeds, groupID, topic, produceN(t, seeds, topic, "a", 200))
+
+	coord, err := coordinatorOf(seeds[0], groupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, waitLong)
+	before, err := adm.FetchOffsets(ctx, groupID)
+	if err != nil || len(before.Offsets()[topic]) != 4 {
+		t.Fatalf("offsets before: %v (%v)", before, err)
+	}
+	victim := c.BrokerByID(coord)
+	victim.Kill9()
+	var alive []string
+	for _, b := range c.Brokers() {
+		if b != victim {
+			alive = append(alive, b.Addr())
+		}
+	}
+	eventually(t, waitLong, "a new coordinator", func() error {
+		id, err := coordinatorOf(alive[0], groupID)
+		if err == nil && id == coord {
+			return fmt.Errorf("still %d", id)
+		}
+		return err
+	})
+	adm2 := kadm.NewClient(newClient(t, alive))
+	eventually(t, waitLong, "offsets from the new coordinator", func() error {
+		after, err := adm2.FetchOffsets(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if err := after.Error(); err != nil {
+			return err
+		}
+		for _, o := range before.Offsets() {
+			for _, p := range o {
+				got, ok := after.Lookup(p.Topic, p.Partition)
+				if !ok || got.At != p.At {
+					return fmt.Errorf("%s-%d: %d, was %d", p.Topic, p.Partition, got.At, p.At)
+				}
+			}
+		}
+		return nil
+	})
+	// The group resumes after the commit: only new records.
+	consumeInGroup(t, alive, groupID, topic, produceN(t, alive, topic, "b", 40))
+
+	victim.Restart()
+	waitBrokersEverywhere(t, c)
+	consumeInGroup(t, seeds, groupID, topic, produceN(t, seeds, topic, "c", 40))
+}
+
+// TestGroupsStaticMemberRestart: a static member (group.instance.id) that
+// restarts within its session timeout takes its place back without a
+// rebalance: the generation stays, the other member keeps its partitions.
+func TestGroupsStaticMemberRestart(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	adm := newAdmin(t, c)
+	seeds := c.BootstrapAddrs()
+	const topic, groupID = "grp-static", "static"
+	createTopic(t, c, adm, topic, 4, 2, nil)
+	member := func(instance string) *kgo.Client {
+		return newClient(t, seeds, kgo.ConsumerGroup(groupID), kgo.ConsumeTopics(topic), kgo.InstanceID(instance),
+			kgo.SessionTimeout(20*time.Second), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	}
+	generation := func(cl *kgo.Client) int32 {
+		_, gen := cl.GroupMetadata()
+		return gen
+	}
+	a, b := member("static-a"), member("static-b")
+	ctx := testCtx(t, waitLong)
+	var gen int32
+	eventually(t, waitLong, "both members in one generation", func() error {
+		// Polling drives the group; fetches are empty here.
+		pctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		a.PollFetches(pctx)
+		b.PollFetches(pctx)
+		cancel()
+		d, err := adm.DescribeGroups(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		ga, gb := generation(a), generation(b)
+		if d[groupID].State != "Stable" || len(d[groupID].Members) != 2 || ga != gb || ga <= 0 {
+			return fmt.Errorf("state %s, %d members, generations %d/%d", d[groupID].State, len(d[groupID].Members), ga, gb)
+		}
+		gen = ga
+		return nil
+	})
+	a.Close() // a static member does not leave the group on close
+	a = member("static-a")
+	eventually(t, waitLong, "the restarted member back", func() error {
+		pctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		a.PollFetches(pctx)
+		cancel()
+		if g := generation(a); g != gen {
+			return fmt.Errorf("restarted member at generation %d, want %d", g, gen)
+		}
+		return nil
+	})
+	if g := generation(b); g != gen {
+		t.Fatalf("the other member moved to generation %d (was %d): a rebalance happened", g, gen)
+	}
+	d, err := adm.DescribeGroups(ctx, groupID)
+	if err != nil || d[groupID].State != "Stable" || len(d[groupID].Members) != 2 {
+		t.Fatalf("after restart: %+v (%v)", d[groupID], err)
+	}
 }
