@@ -3,6 +3,7 @@ package itest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,4 +281,46 @@ func TestGroupsStaticMemberRestart(t *testing.T) {
 	if err != nil || d[groupID].State != "Stable" || len(d[groupID].Members) != 2 {
 		t.Fatalf("after restart: %+v (%v)", d[groupID], err)
 	}
+}
+
+// TestGroupsKcat: librdkafka's balanced consumer (kcat -G) reads a topic
+// as a group member and commits; a second run of the same group reads only
+// what came after.
+func TestGroupsKcat(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	adm := newAdmin(t, c)
+	seeds := c.BootstrapAddrs()
+	const topic, groupID = "grp-kcat", "kcat-group"
+	createTopic(t, c, adm, topic, 3, 2, nil)
+	run := func(want map[string]bool) {
+		t.Helper()
+		// No -o: in -G mode it would override the committed offsets.
+		out, _ := kcat(t, "", "-b", c.Bootstrap(), "-G", groupID, "-X", "auto.offset.reset=earliest", "-e", "-q",
+			"-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100", "-f", "%s\n", topic)
+		got := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if line == "" {
+				continue
+			}
+			if !want[line] || got[line] {
+				t.Errorf("kcat -G read %q (expected: %v, repeated: %v)", line, want[line], got[line])
+			}
+			got[line] = true
+		}
+		if len(got) != len(want) {
+			t.Fatalf("kcat -G read %d records, want %d", len(got), len(want))
+		}
+	}
+	run(produceN(t, seeds, topic, "a", 90))
+	ctx := testCtx(t, waitLong)
+	committed, err := adm.FetchOffsets(ctx, groupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	committed.Each(func(o kadm.OffsetResponse) { sum += o.At })
+	if sum != 90 {
+		t.Fatalf("kcat committed %d records' worth of offsets, want 90", sum)
+	}
+	run(produceN(t, seeds, topic, "b", 30))
 }
