@@ -63,6 +63,7 @@ func consumeInGroup(t *testing.T, seeds []string, groupID, topic string, want ma
 }
 
 func TestGroupsFranzGo(t *testing.T) {
+	started := time.Now()
 	c := newCluster(t, 3, nil)
 	adm := newAdmin(t, c)
 	seeds := c.BootstrapAddrs()
@@ -131,6 +132,15 @@ func TestGroupsFranzGo(t *testing.T) {
 	if err != nil || leader != coord {
 		t.Fatalf("coordinator %d, leader of the group's partition %d (%v)", coord, leader, err)
 	}
+
+	// What the coordinator wrote, read back from its segment files.
+	endsNow, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int32]int64{}
+	endsNow.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
+	checkStoredGroupRecords(t, c.BrokerByID(coord).LogDir(), "billing", topic, want, started)
 }
 
 // javaPartition is abs(String.hashCode) % n, computed here independently.
