@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,6 +59,10 @@ type settings struct {
 	maxMessages int64 // -1 (or absent): no limit; other negative values read nothing, as in Kafka
 	timeout     time.Duration
 	skipErrors  bool
+	group       string // --group or group.id; "" to read without a group
+	autoCommit  bool   // commit what was read (enable.auto.commit, with a group)
+	clientID    string
+	logPrefix   string // "[Consumer clientId=..., groupId=...]" of Java's log lines
 	props       cli.Props
 	opts        []kgo.Opt
 	formatter   *formatter
@@ -84,7 +87,7 @@ func (c *consumer) main(ctx context.Context, args []string) int {
 		c.errorf("%s", err)
 		return 1
 	}
-	cl, err := cli.NewClient(ctx, cli.ClientConfig{Bootstrap: s.bootstrap, Props: s.props, ClientID: "console-consumer", Opts: s.opts})
+	cl, err := cli.NewClient(ctx, cli.ClientConfig{Bootstrap: s.bootstrap, Props: s.props, ClientID: s.clientID, Opts: s.opts})
 	if err != nil {
 		c.errorf("%s", err)
 		return 1
@@ -96,6 +99,7 @@ func (c *consumer) main(ctx context.Context, args []string) int {
 	status, runErr := c.consume(ctx, cl, s, &count)
 	c.out.Flush()
 	fmt.Fprintf(c.errw, "Processed a total of %d messages\n", count)
+	c.commitOnClose(cl, s)
 	if runErr != nil {
 		fmt.Fprintf(c.errw, "ERROR Unknown error when running consumer: %s\n", runErr)
 		return 1
@@ -160,7 +164,7 @@ func configure(o *cli.Options) (*settings, error) {
 		}
 	}
 	props.Merge(cli.ParseKeyValueArgs(o.Values("consumer-property")))
-	if err := checkGroups(o, props, s.hasPart); err != nil {
+	if s.group, err = checkGroups(o, props, s.hasPart); err != nil {
 		return nil, err
 	}
 
@@ -240,6 +244,9 @@ func configure(o *cli.Options) (*settings, error) {
 		return nil, err
 	}
 	s.opts = append(s.opts, more...)
+	if err := s.groupSettings(props); err != nil {
+		return nil, err
+	}
 	s.props = props
 
 	if s.formatter, err = buildFormatter(o); err != nil {
@@ -251,37 +258,6 @@ func configure(o *cli.Options) (*settings, error) {
 	}
 	s.opts = append(s.opts, consume...)
 	return s, nil
-}
-
-// checkGroups is ConsoleConsumerOptions.checkConsumerGroup, then the refusal
-// of groups: kbroker has no group coordinator yet.
-func checkGroups(o *cli.Options, props cli.Props, hasPartition bool) error {
-	groups := map[string]bool{}
-	if o.Has("group") {
-		g, _, err := o.Value("group")
-		if err != nil {
-			return err
-		}
-		groups[g] = true
-	}
-	if g, ok := props.Take("group.id"); ok {
-		groups[g] = true
-	}
-	if len(groups) > 1 {
-		var ids []string
-		for g := range groups {
-			ids = append(ids, "'"+g+"'")
-		}
-		sort.Strings(ids)
-		return cli.Messagef("The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: %s", strings.Join(ids, ", "))
-	}
-	if len(groups) > 0 && hasPartition {
-		return cli.Messagef("%s", "Options group and partition cannot be specified together.")
-	}
-	if len(groups) > 0 {
-		return cli.Messagef("%s: consumer groups (--group, group.id) are not supported yet; they arrive with a later kbroker issue. Read without a group (all partitions, or --partition with --offset)", toolName)
-	}
-	return nil
 }
 
 func intProp(p cli.Props, key, typ string) (int64, bool, error) {
@@ -323,8 +299,8 @@ func consumerOpts(p cli.Props) ([]kgo.Opt, error) {
 	} else if ok {
 		opts = append(opts, kgo.FetchMaxWait(time.Duration(n)*time.Millisecond))
 	}
-	// Set by Kafka's tool itself or meaningless without a group.
-	for _, k := range []string{"key.deserializer", "value.deserializer", "enable.auto.commit", "exclude.internal.topics"} {
+	// Set by Kafka's tool itself.
+	for _, k := range []string{"key.deserializer", "value.deserializer", "exclude.internal.topics"} {
 		p.Take(k)
 	}
 	return opts, nil
@@ -411,9 +387,9 @@ func (c *consumer) checkTopic(ctx context.Context, cl *cli.Client, s *settings) 
 		}
 		switch {
 		case t.ErrorCode != 0:
-			c.errorf("WARN [Consumer clientId=console-consumer] Error while fetching metadata : {%s=%s}", s.topic, kerr.ErrorForCode(t.ErrorCode).(*kerr.Error).Message)
+			c.errorf("WARN %s Error while fetching metadata : {%s=%s}", s.logPrefix, s.topic, kerr.ErrorForCode(t.ErrorCode).(*kerr.Error).Message)
 		case s.hasPart && int(s.partition) >= len(t.Partitions):
-			c.errorf("WARN [Consumer clientId=console-consumer] Partition %s-%d does not exist: the topic has %d partitions", s.topic, s.partition, len(t.Partitions))
+			c.errorf("WARN %s Partition %s-%d does not exist: the topic has %d partitions", s.logPrefix, s.topic, s.partition, len(t.Partitions))
 		}
 	}
 	return nil
@@ -456,7 +432,7 @@ func (c *consumer) consume(ctx context.Context, cl *cli.Client, s *settings, cou
 			key := fmt.Sprintf("%s-%d: %v", fe.Topic, fe.Partition, fe.Err)
 			if !warned[key] {
 				warned[key] = true
-				c.errorf("WARN [Consumer clientId=console-consumer] %s", key)
+				c.errorf("WARN %s %s", s.logPrefix, key)
 			}
 		}
 		n := 0

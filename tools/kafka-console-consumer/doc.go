@@ -14,6 +14,7 @@
 //	    [--property key.separator=SEP] [--property line.separator=SEP]
 //	    [--property headers.separator=SEP] [--property null.literal=TEXT]
 //	    [--isolation-level read_committed] [--consumer-property k=v]...
+//	    [--group G] [--consumer.config FILE]
 //
 // Each record is one line: the enabled fields in Kafka's order, separated by
 // key.separator (default a tab), ended by line.separator (default "\n"):
@@ -29,13 +30,27 @@
 // Ctrl-C) stderr gets "Processed a total of N messages", as in Kafka. Exit
 // status 0, 130 after Ctrl-C, 1 after an error.
 //
-// Groups: kbroker has no group coordinator yet (it arrives with a later
-// issue), so --group and group.id are refused with one clear line. Without a
-// group the tool reads like Kafka's with its random throw-away group: every
-// partition of --topic (or every non-internal topic matching --include), from
-// the end, or from the beginning with --from-beginning or
-// auto.offset.reset=earliest; --partition/--offset read one partition as
-// Kafka's assign-and-seek mode does.
+// Groups: with --group G (or group.id in --consumer-property or
+// --consumer.config, which must agree) the tool reads as a member of the
+// classic consumer group G, as Kafka's does: the group's coordinator
+// assigns it partitions of --topic (or of the topics matching --include),
+// reading starts at the group's committed offsets (at auto.offset.reset,
+// earliest with --from-beginning, where the group has none), and offsets
+// are committed automatically (every auto.commit.interval.ms, 5 s by
+// default, and when the tool stops, also after Ctrl-C) unless
+// enable.auto.commit=false. The offsets committed on exit are those of the
+// records printed (Java's consumer commits its position, which after
+// --max-messages can be past the last record printed). Its client id is Java's default, consumer-G-1, and the
+// group properties session.timeout.ms, heartbeat.interval.ms,
+// max.poll.interval.ms, group.instance.id and partition.assignment.strategy
+// (Kafka's Range, RoundRobin, Sticky and CooperativeSticky assignors;
+// default range, then cooperative-sticky) apply. A group excludes
+// --partition. Without a group the tool reads like Kafka's with its random
+// throw-away group: every partition of --topic (or every non-internal topic
+// matching --include), from the end, or from the beginning with
+// --from-beginning or auto.offset.reset=earliest, committing nothing;
+// --partition/--offset read one partition as Kafka's assign-and-seek mode
+// does.
 //
 // A topic that does not exist yet gives one WARN line (with Kafka's
 // "{topic=UNKNOWN_TOPIC_OR_PARTITION}") and the tool waits for it, as Java's

@@ -45,7 +45,7 @@ var parser = &cli.Parser{Specs: []cli.Spec{
 	{Name: "isolation-level", Arg: cli.RequiredArg, Default: "read_uncommitted",
 		Desc: "read_committed hides records of open and aborted transactions; read_uncommitted shows everything."},
 	{Name: "group", Arg: cli.RequiredArg, Describer: "consumer group id",
-		Desc: "A consumer group; not available yet (kbroker's group coordinator comes later)."},
+		Desc: "Read as a member of this consumer group: its partitions, from its committed offsets (auto.offset.reset where it has none), committing what was read."},
 	cli.HelpSpec,
 	cli.VersionSpec,
 }}

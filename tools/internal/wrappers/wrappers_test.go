@@ -47,11 +47,11 @@ func script(t *testing.T, bin, name, stdin string, args ...string) result {
 
 func TestWrappers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds seven binaries")
+		t.Skip("builds eight binaries")
 	}
 	bin := t.TempDir()
 	for _, name := range []string{"kafka-topics.sh", "kafka-console-producer.sh", "kafka-console-consumer.sh",
-		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh"} {
+		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh", "kafka-consumer-groups.sh"} {
 		if r := script(t, bin, name, "", "--version"); r.code != 0 || r.stdout != "3.9.0\n" {
 			t.Fatalf("%s --version: %+v", name, r)
 		}
@@ -76,6 +76,14 @@ func TestWrappers(t *testing.T) {
 	}
 	if r := script(t, bin, "kafka-get-offsets.sh", "", "--bootstrap-server", bs, "--topic", "w"); r.code != 0 || r.stdout != "w:0:2\n" {
 		t.Fatalf("offsets: %+v", r)
+	}
+	if r := script(t, bin, "kafka-consumer-groups.sh", "", "--bootstrap-server", bs, "--describe", "--group", "none"); r.code != 0 ||
+		r.stdout != "\nError: Consumer group 'none' does not exist.\n" || r.stderr != "" {
+		t.Fatalf("consumer groups: %+v", r)
+	}
+	if r := script(t, bin, "kafka-consumer-groups.sh", "", "--bootstrap-server", bs, "--list", "--group", "g"); r.code != 1 ||
+		r.stderr != "Option \"[group]\" can't be used with option \"[list]\"\n" {
+		t.Fatalf("consumer groups usage: %+v", r)
 	}
 	if r := script(t, bin, "kafka-broker-api-versions.sh", "", "--bootstrap-server", bs); r.code != 0 ||
 		strings.Count(r.stdout, " -> (\n") != 3 {
