@@ -82,44 +82,52 @@ func (g *group) metadataValue(assignment map[string][]byte) kmsg.GroupMetadataVa
 	return v
 }
 
-// storeGroupError maps a failed group-metadata append to the error the
-// members get (Kafka's GroupMetadataManager.storeGroup).
-func storeGroupError(err error) error {
+// unavailableError maps the append failures both writes treat alike: the
+// partition is not led here or cannot take the write now. nil otherwise.
+func unavailableError(err error) error {
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.NotEnoughReplicas),
 		errors.Is(err, kerr.NotEnoughReplicasAfterAppend):
 		return kerr.CoordinatorNotAvailable
 	case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.KafkaStorageError), errors.Is(err, context.Canceled):
 		return kerr.NotCoordinator
-	case errors.Is(err, kerr.RequestTimedOut), errors.Is(err, context.DeadlineExceeded):
-		return kerr.RebalanceInProgress
-	default:
-		return kerr.UnknownServerError
 	}
+	return nil
+}
+
+// storeGroupError maps a failed group-metadata append to the error the
+// members get (Kafka's GroupMetadataManager.storeGroup).
+func storeGroupError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if u := unavailableError(err); u != nil {
+		return u
+	}
+	if errors.Is(err, kerr.RequestTimedOut) || errors.Is(err, context.DeadlineExceeded) {
+		return kerr.RebalanceInProgress
+	}
+	return kerr.UnknownServerError
 }
 
 // storeOffsetsError maps a failed offset-commit append to the error each
 // partition gets (Kafka's GroupMetadataManager.storeOffsets).
 func storeOffsetsError(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.NotEnoughReplicas),
-		errors.Is(err, kerr.NotEnoughReplicasAfterAppend):
-		return kerr.CoordinatorNotAvailable
-	case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.KafkaStorageError), errors.Is(err, context.Canceled):
-		return kerr.NotCoordinator
+	}
+	if u := unavailableError(err); u != nil {
+		return u
+	}
+	switch {
 	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge), errors.Is(err, kerr.InvalidFetchSize):
 		return kerr.InvalidCommitOffsetSize
 	case errors.Is(err, context.DeadlineExceeded):
 		return kerr.RequestTimedOut
-	default:
-		var ke *kerr.Error
-		if errors.As(err, &ke) {
-			return ke
-		}
-		return kerr.UnknownServerError
 	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return kerr.UnknownServerError
 }
