@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v zkServer.sh >/dev/null 2>&1 || [ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+/usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need+=(python3-kafka)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} from the OS packages"
   if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi

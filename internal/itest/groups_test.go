@@ -3,6 +3,7 @@ package itest
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,9 @@ import (
 
 // produceN writes n records (values v-<tag>-<i>) spread over a topic's
 // partitions and returns them by value.
-func produceN(t *testing.T, seeds []string, topic, tag string, n int) map[string]bool {
+func produceN(t *testing.T, seeds []string, topic, tag string, n int, opts ...kgo.Opt) map[string]bool {
 	t.Helper()
-	cl := newClient(t, seeds, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	cl := newClient(t, seeds, append([]kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner())}, opts...)...)
 	want := map[string]bool{}
 	var rs []*kgo.Record
 	for i := range n {
@@ -333,4 +334,64 @@ func TestGroupsKcat(t *testing.T) {
 		t.Fatalf("kcat committed %d records' worth of offsets, want 90", sum)
 	}
 	run(produceN(t, seeds, topic, "b", 30))
+}
+
+// kafkaPythonConsumer is a kafka-python group member: it reads n records,
+// commits, and prints the values one per line.
+const kafkaPythonConsumer = `
+import sys
+from kafka import KafkaConsumer
+bootstrap, topic, group, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+c = KafkaConsumer(topic, bootstrap_servers=bootstrap.split(","), group_id=group, auto_offset_reset="earliest",
+                  enable_auto_commit=False, consumer_timeout_ms=60000)
+got = []
+for m in c:
+    got.append(m.value.decode())
+    if len(got) == n:
+        break
+c.commit()
+c.close()
+print("\n".join(got))
+`
+
+// TestGroupsKafkaPython: kafka-python's KafkaConsumer(group_id=...) (the
+// Debian package python3-kafka) reads as a group member and commits; a
+// second run reads only what came after.
+func TestGroupsKafkaPython(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import kafka").Run(); err != nil {
+		t.Fatalf("kafka-python is not installed (Debian package python3-kafka; scripts/test.sh installs it): %v", err)
+	}
+	c := newCluster(t, 3, nil)
+	adm := newAdmin(t, c)
+	seeds := c.BootstrapAddrs()
+	const topic, groupID = "grp-python", "python-group"
+	createTopic(t, c, adm, topic, 3, 2, nil)
+	run := func(want map[string]bool) {
+		t.Helper()
+		ctx := testCtx(t, waitLong)
+		cmd := exec.CommandContext(ctx, python, "-c", kafkaPythonConsumer, c.Bootstrap(), topic, groupID, fmt.Sprint(len(want)))
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("kafka-python: %v\n%s\n%s", err, out, stderr)
+		}
+		got := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if !want[line] || got[line] {
+				t.Errorf("kafka-python read %q (expected: %v, repeated: %v)", line, want[line], got[line])
+			}
+			got[line] = true
+		}
+		if len(got) != len(want) {
+			t.Fatalf("kafka-python read %d records, want %d", len(got), len(want))
+		}
+	}
+	// Uncompressed: the Debian kafka-python has no snappy library.
+	plain := kgo.ProducerBatchCompression(kgo.NoCompression())
+	run(produceN(t, seeds, topic, "a", 60, plain))
+	run(produceN(t, seeds, topic, "b", 15, plain))
 }
