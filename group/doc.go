@@ -26,7 +26,8 @@
 // lock and are applied afterwards if the group is still in the same
 // generation. Timers (join phase, sync expiry, sessions) carry tokens so a
 // stale timer does nothing.
-// Imports: model, interbroker (per the layering rules); kmsg for the
-// schemas. The coordinator reaches the log through a small interface that
-// the broker wires, never through commitlog or replica directly.
+// Imports: no project package (the layering rules would allow
+// interbroker); kmsg/kerr for schemas and errors, zerolog. The coordinator
+// reaches the log through its Log interface, which the broker wires over
+// the replica manager, never through commitlog or replica directly.
 package group
