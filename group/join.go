@@ -245,11 +245,8 @@ func (g *group) addMember(j *joining, id string) chan joinOutcome {
 // updateMember takes a known member's new protocols and rebalances.
 func (g *group) updateMember(m *member, j *joining) chan joinOutcome {
 	m.protocols, m.rebalanceTimeout, m.sessionTimeout = j.protocols, j.rebalance, j.session
-	if m.joinWait != nil {
-		// A second join while the first waits: the first gets no answer
-		// of its own (its connection is the same or gone).
-		m.joinWait = nil
-	}
+	// A second join while the first waits replaces it, as in Kafka: the
+	// first gets no answer of its own (its connection is the same or gone).
 	m.joinWait = make(chan joinOutcome, 1)
 	g.maybePrepareRebalance()
 	return m.joinWait

@@ -53,6 +53,7 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 	}
 	now := c.cfg.Now().UnixMilli()
 	var entries []Entry
+	var stored []CommittedOffset
 	var idx []int
 	for i, o := range req.Offsets {
 		if len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes && c.cfg.OffsetMetadataMaxBytes >= 0 {
@@ -68,6 +69,7 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 			v.ExpireTimestamp = now + req.RetentionMs
 		}
 		entries = append(entries, Entry{Key: OffsetKeyBytes(req.Group, o.Topic, o.Partition), Value: OffsetValueBytes(v)})
+		stored = append(stored, v.asStored())
 		idx = append(idx, i)
 	}
 	if len(entries) == 0 {
@@ -93,8 +95,7 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 			continue // unloaded meanwhile; the record is in the log
 		}
 		o := req.Offsets[i]
-		r, _ := ParseRecord(entries[n].Key, entries[n].Value)
-		g.putOffset(topicPartition{o.Topic, o.Partition}, offsetEntry{CommittedOffset: *r.Offset, logOffset: base + int64(n)})
+		g.putOffset(topicPartition{o.Topic, o.Partition}, offsetEntry{CommittedOffset: stored[n], logOffset: base + int64(n)})
 	}
 	return errs
 }

@@ -59,6 +59,15 @@ func OffsetValueBytes(o CommittedOffset) []byte {
 	return v.AppendTo(nil)
 }
 
+// asStored is o as its record reads back: a version 1 value (written for
+// an explicit expiry) carries no leader epoch.
+func (o CommittedOffset) asStored() CommittedOffset {
+	if o.ExpireTimestamp != NoExpireTimestamp {
+		o.LeaderEpoch = -1
+	}
+	return o
+}
+
 // GroupValueBytes is the record value of a group's metadata, version 3
 // (whatever Version g carries).
 func GroupValueBytes(g kmsg.GroupMetadataValue) []byte {

@@ -61,6 +61,10 @@ func TestOffsetRecordBytes(t *testing.T) {
 		t.Fatalf("offset value v1\n got %x\nwant %x", val, want)
 	}
 	r, err = ParseRecord(key, val)
+	// What the coordinator keeps in memory is what the record reads back.
+	if err == nil && *r.Offset != o.asStored() {
+		t.Fatalf("asStored %+v, the record reads back %+v", o.asStored(), *r.Offset)
+	}
 	o.LeaderEpoch = -1
 	if err != nil || *r.Offset != o {
 		t.Fatalf("parsed v1 %+v (%v)", r.Offset, err)

@@ -294,6 +294,25 @@ func TestGroupsStaticMemberRestart(t *testing.T) {
 	}
 }
 
+// checkReadExactly checks a client's output, one record value per line:
+// every value of want exactly once, nothing else.
+func checkReadExactly(t *testing.T, who, out string, want map[string]bool) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		if !want[line] || got[line] {
+			t.Errorf("%s read %q (expected: %v, repeated: %v)", who, line, want[line], got[line])
+		}
+		got[line] = true
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s read %d records, want %d", who, len(got), len(want))
+	}
+}
+
 // TestGroupsKcat: librdkafka's balanced consumer (kcat -G) reads a topic
 // as a group member and commits; a second run of the same group reads only
 // what came after.
@@ -308,19 +327,7 @@ func TestGroupsKcat(t *testing.T) {
 		// No -o: in -G mode it would override the committed offsets.
 		out, _ := kcat(t, "", "-b", c.Bootstrap(), "-G", groupID, "-X", "auto.offset.reset=earliest", "-e", "-q",
 			"-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100", "-f", "%s\n", topic)
-		got := map[string]bool{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			if line == "" {
-				continue
-			}
-			if !want[line] || got[line] {
-				t.Errorf("kcat -G read %q (expected: %v, repeated: %v)", line, want[line], got[line])
-			}
-			got[line] = true
-		}
-		if len(got) != len(want) {
-			t.Fatalf("kcat -G read %d records, want %d", len(got), len(want))
-		}
+		checkReadExactly(t, "kcat -G", out, want)
 	}
 	run(produceN(t, seeds, topic, "a", 90))
 	ctx := testCtx(t, waitLong)
@@ -379,16 +386,7 @@ func TestGroupsKafkaPython(t *testing.T) {
 			}
 			t.Fatalf("kafka-python: %v\n%s\n%s", err, out, stderr)
 		}
-		got := map[string]bool{}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			if !want[line] || got[line] {
-				t.Errorf("kafka-python read %q (expected: %v, repeated: %v)", line, want[line], got[line])
-			}
-			got[line] = true
-		}
-		if len(got) != len(want) {
-			t.Fatalf("kafka-python read %d records, want %d", len(got), len(want))
-		}
+		checkReadExactly(t, "kafka-python", string(out), want)
 	}
 	// Uncompressed: the Debian kafka-python has no snappy library.
 	plain := kgo.ProducerBatchCompression(kgo.NoCompression())
