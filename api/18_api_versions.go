@@ -21,6 +21,7 @@ var versions = map[int16]versionRange{
 	4:  {0, 7},  // LeaderAndIsr
 	5:  {0, 4},  // StopReplica
 	6:  {0, 8},  // UpdateMetadata
+	7:  {0, 3},  // ControlledShutdown
 	8:  {0, 9},  // OffsetCommit
 	9:  {0, 9},  // OffsetFetch
 	10: {0, 6},  // FindCoordinator
@@ -33,10 +34,12 @@ var versions = map[int16]versionRange{
 	18: {0, 4},  // ApiVersions
 	19: {0, 7},  // CreateTopics
 	20: {0, 6},  // DeleteTopics
+	23: {0, 4},  // OffsetForLeaderEpoch
 	32: {0, 4},  // DescribeConfigs
 	37: {0, 3},  // CreatePartitions
 	42: {0, 2},  // DeleteGroups
 	47: {0, 0},  // OffsetDelete
+	56: {0, 3},  // AlterPartition
 	60: {0, 1},  // DescribeCluster
 }
 

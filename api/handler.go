@@ -24,6 +24,9 @@ type Deps struct {
 	Admin     *admin.Service
 	// IsController reports whether this broker is the active controller.
 	IsController func() bool
+	// Controller takes the requests brokers send to the active controller
+	// (ControlledShutdown, AlterPartition); nil answers NOT_CONTROLLER.
+	Controller ControllerRequests
 	// AutoCreateTopics is auto.create.topics.enable.
 	AutoCreateTopics bool
 	// DescribeTopicConfigs and DescribeBrokerConfigs answer
@@ -109,6 +112,12 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.describeCluster(req, r))
 	case *kmsg.FindCoordinatorRequest:
 		return reply(h.findCoordinator(ctx, req, r))
+	case *kmsg.OffsetForLeaderEpochRequest:
+		return reply(h.offsetForLeaderEpoch(r))
+	case *kmsg.ControlledShutdownRequest:
+		return reply(h.controlledShutdown(ctx, r))
+	case *kmsg.AlterPartitionRequest:
+		return reply(h.alterPartition(ctx, r))
 	}
 	if h.d.Groups == nil {
 		h.log.Warn().Int16("key", req.Key).Msg("group request without a group coordinator; closing the connection")
