@@ -239,6 +239,7 @@ func (b *Broker) apiHandler() *api.Handler {
 			Logger:              b.log,
 		},
 		IsController:         func() bool { return b.ctrl.IsActive() },
+		Controller:           b.ctrl,
 		AutoCreateTopics:     b.cfg.AutoCreateTopicsEnable,
 		DescribeTopicConfigs: b.topics.describe,
 		DescribeBrokerConfigs: func(context.Context, string) ([]api.ConfigEntry, error) {
