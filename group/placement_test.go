@@ -1,6 +1,10 @@
 package group
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kbroker/kbroker/model"
+)
 
 func TestPartitionFor(t *testing.T) {
 	cases := []struct {
@@ -22,7 +26,7 @@ func TestPartitionFor(t *testing.T) {
 		{"é", 7, 0xE9, 0xE9 % 7},
 	}
 	for _, c := range cases {
-		if got := javaStringHash(c.group); got != c.hash {
+		if got := model.JavaStringHash(c.group); got != c.hash {
 			t.Errorf("hashCode(%q) = %d, want %d", c.group, got, c.hash)
 		}
 		if got := PartitionFor(c.group, c.n); got != c.want {

@@ -49,12 +49,13 @@ func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
 // LogStartOffset is the first readable offset.
 func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }
 
-// ISRAtLeast reports whether the leader's ISR still has n members (for an
-// acks=all produce that completes).
-func (p *Partition) ISRSize() int {
+// MaximalISRSize is the size of the maximal ISR (for an acks=all produce
+// that completes: below min.insync.replicas it answers
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+func (p *Partition) MaximalISRSize() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return len(p.state.ISR)
+	return len(p.maximalISRLocked())
 }
 
 // AppendAsFollower appends batches fetched from the leader, with their

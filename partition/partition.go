@@ -55,6 +55,7 @@ type follower struct {
 // Partition is one local replica.
 type Partition struct {
 	tp      model.TopicPartition
+	topicID model.TopicID
 	localID model.BrokerID
 	log     *commitlog.Log
 	now     func() int64
@@ -65,6 +66,8 @@ type Partition struct {
 	followers              map[model.BrokerID]*follower // guarded by mu; leader only
 	leaderEpochStartOffset int64                        // guarded by mu
 	changed                chan struct{}                // guarded by mu
+	hooks                  Hooks                        // guarded by mu
+	pending                *ISRChange                   // guarded by mu; the ISR change in flight
 }
 
 // New makes a partition around its log; it has no role until the
@@ -73,7 +76,9 @@ func New(tp model.TopicPartition, localID model.BrokerID, log *commitlog.Log, no
 	if now == nil {
 		now = func() int64 { return time.Now().UnixMilli() }
 	}
-	return &Partition{tp: tp, localID: localID, log: log, now: now, changed: make(chan struct{})}
+	p := &Partition{tp: tp, localID: localID, log: log, now: now, changed: make(chan struct{})}
+	p.hooks.defaults()
+	return p
 }
 
 // TopicPartition names the partition.
@@ -141,6 +146,7 @@ func (p *Partition) MakeLeader(s State) (bool, error) {
 	}
 	p.role = RoleLeader
 	p.state = s
+	p.pending = nil
 	leo := int64(p.log.LogEndOffset())
 	if err := p.log.AssignLeaderEpoch(s.LeaderEpoch, model.Offset(leo)); err != nil {
 		return false, err
@@ -173,6 +179,7 @@ func (p *Partition) MakeFollower(s State) (bool, error) {
 	p.role = RoleFollower
 	p.state = s
 	p.followers = nil
+	p.pending = nil
 	p.notifyLocked()
 	return changed, nil
 }
@@ -184,6 +191,7 @@ func (p *Partition) Stop() {
 	defer p.mu.Unlock()
 	p.role = RoleNone
 	p.followers = nil
+	p.pending = nil
 	p.notifyLocked()
 }
 
@@ -207,27 +215,6 @@ func (p *Partition) notLeader() error {
 	return fmt.Errorf("this broker is not the leader for %s: %w", p.tp, kerr.NotLeaderForPartition)
 }
 
-// maybeIncrementHWLocked moves the high watermark to the smallest log end
-// offset among the leader and the ISR followers, if that is higher.
-func (p *Partition) maybeIncrementHWLocked() bool {
-	hw := int64(p.log.LogEndOffset())
-	for _, r := range p.state.ISR {
-		if r == p.localID {
-			continue
-		}
-		f, ok := p.followers[r]
-		if !ok || f.leo < 0 {
-			return false // a member that has not reported yet holds the HW
-		}
-		hw = min(hw, f.leo)
-	}
-	if hw > int64(p.log.HighWatermark()) {
-		p.log.SetHighWatermark(model.Offset(hw))
-		return true
-	}
-	return false
-}
-
 // Logs gives partitions their logs: the broker's log directories.
 type Logs interface {
 	GetOrCreateLog(tp model.TopicPartition, id model.TopicID) (*commitlog.Log, error)
@@ -241,5 +228,7 @@ func Open(logs Logs, tp model.TopicPartition, id model.TopicID, localID model.Br
 	if err != nil {
 		return nil, err
 	}
-	return New(tp, localID, l, now), nil
+	p := New(tp, localID, l, now)
+	p.topicID = id
+	return p, nil
 }

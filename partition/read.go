@@ -93,10 +93,15 @@ func (p *Partition) readForFollower(fp FetchParams) (FetchResult, error) {
 		}
 	}
 	p.updateFollowerLocked(f, fp.FetchOffset, leo)
+	ch := p.maybeExpandISRLocked(fp.ReplicaID, f)
 	if p.maybeIncrementHWLocked() {
 		p.notifyLocked()
 	}
+	submit := p.hooks.Submit
 	p.mu.Unlock()
+	if ch != nil {
+		submit(ch)
+	}
 	r, err := p.log.Read(model.Offset(fp.FetchOffset), fp.MaxBytes, model.Offset(leo), fp.MinOneBatch)
 	return FetchResult{ReadResult: r, LastStableOffset: r.HighWatermark}, err
 }

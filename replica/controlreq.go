@@ -147,6 +147,7 @@ func (m *Manager) getOrCreatePartition(tp model.TopicPartition, id model.TopicID
 	if err != nil {
 		return nil, err
 	}
+	p.Configure(m.partitionHooks(tp.Topic))
 	m.partitions[tp] = p
 	return p, nil
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/kbroker/kbroker/partition"
 )
 
-// fetcher copies the logs of the partitions led by one broker (Kafka's
-// replica fetcher thread; num.replica.fetchers = 1 per source broker).
+// fetcher copies the logs of some of the partitions led by one broker
+// (Kafka's replica fetcher thread; num.replica.fetchers per source broker,
+// partitions spread by fetcherIndex).
 type fetcher struct {
 	m      *Manager
 	leader model.BrokerID
@@ -85,14 +86,15 @@ func (m *Manager) addFetcher(leader model.BrokerID, p *partition.Partition) {
 		m.log.Warn().Int32("leader", int32(leader)).Str("partition", p.TopicPartition().String()).Msg("no address for the leader; not fetching")
 		return
 	}
-	f := m.fetchers[leader]
+	key := fetcherKey{leader, fetcherIndex(p.TopicPartition(), m.opts.NumFetchers)}
+	f := m.fetchers[key]
 	if f != nil && f.conn.Addr() != addr {
 		go f.close()
 		f = nil
 	}
 	if f == nil {
 		f = newFetcher(m, leader, addr)
-		m.fetchers[leader] = f
+		m.fetchers[key] = f
 	}
 	f.add(p)
 }

@@ -29,6 +29,16 @@ type Options struct {
 	FetchPartitionMax int32         // replica.fetch.max.bytes, 1 MiB
 	FetchBackoff      time.Duration // replica.fetch.backoff.ms, 1 s
 	SocketTimeout     time.Duration // replica.socket.timeout.ms, 30 s
+	NumFetchers       int           // num.replica.fetchers, 1
+	// LagTimeMax is replica.lag.time.max.ms (30 s): the ISR shrink rule;
+	// the shrink check runs every half of it.
+	LagTimeMax time.Duration
+	// IsBrokerAlive reports whether a broker is in the metadata cache's
+	// live set (ISR eligibility); nil: every broker.
+	IsBrokerAlive func(model.BrokerID) bool
+	// Controller returns the active controller's id and inter-broker
+	// address, for AlterPartition; nil: none known.
+	Controller func() (model.BrokerID, string, bool)
 }
 
 func (o *Options) defaults() {
@@ -56,6 +66,18 @@ func (o *Options) defaults() {
 	if o.SocketTimeout == 0 {
 		o.SocketTimeout = 30 * time.Second
 	}
+	if o.NumFetchers <= 0 {
+		o.NumFetchers = 1
+	}
+	if o.LagTimeMax <= 0 {
+		o.LagTimeMax = 30 * time.Second
+	}
+	if o.IsBrokerAlive == nil {
+		o.IsBrokerAlive = func(model.BrokerID) bool { return true }
+	}
+	if o.Controller == nil {
+		o.Controller = func() (model.BrokerID, string, bool) { return model.NoLeader, "", false }
+	}
 }
 
 // Manager hosts the local partitions.
@@ -68,20 +90,29 @@ type Manager struct {
 	controllerEpoch int32                                         // guarded by mu; highest seen
 	brokerEpoch     int64                                         // guarded by mu; czxid of our registration
 	leaders         map[model.BrokerID]string                     // guarded by mu; inter-broker addresses of leaders
-	fetchers        map[model.BrokerID]*fetcher                   // guarded by mu
+	fetchers        map[fetcherKey]*fetcher                       // guarded by mu
 	closed          bool                                          // guarded by mu
+
+	alter    *alterSender
+	stopISR  chan struct{}
+	isrTasks sync.WaitGroup
 }
 
 // New returns a manager with no partitions.
 func New(opts Options) *Manager {
 	opts.defaults()
-	return &Manager{
+	m := &Manager{
 		opts:       opts,
 		log:        opts.Logger.With().Str("component", "replica").Logger(),
 		partitions: map[model.TopicPartition]*partition.Partition{},
 		leaders:    map[model.BrokerID]string{},
-		fetchers:   map[model.BrokerID]*fetcher{},
+		fetchers:   map[fetcherKey]*fetcher{},
+		stopISR:    make(chan struct{}),
 	}
+	m.alter = newAlterSender(m)
+	m.isrTasks.Add(1)
+	go m.isrExpiration()
+	return m
 }
 
 // SetBrokerEpoch records this broker's registration epoch (czxid);
@@ -148,11 +179,18 @@ func (m *Manager) leaderPartition(tp model.TopicPartition) (*partition.Partition
 // Close stops the fetchers. Partitions and logs belong to their owners.
 func (m *Manager) Close() {
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
 	m.closed = true
 	fs := m.fetchers
-	m.fetchers = map[model.BrokerID]*fetcher{}
+	m.fetchers = map[fetcherKey]*fetcher{}
 	m.mu.Unlock()
 	for _, f := range fs {
 		f.close()
 	}
+	close(m.stopISR)
+	m.isrTasks.Wait()
+	m.alter.close()
 }

@@ -76,7 +76,7 @@ func (m *Manager) Produce(ctx context.Context, acks int16, timeout time.Duration
 				break
 			}
 			if w.p.HighWatermark() >= w.required {
-				if n := w.p.ISRSize(); n < m.opts.MinISR(w.p.TopicPartition().Topic) {
+				if n := w.p.MaximalISRSize(); n < m.opts.MinISR(w.p.TopicPartition().Topic) {
 					out[w.i].Err = fmt.Errorf("the ISR of %s shrank to %d after the append: %w", w.p.TopicPartition(), n, kerr.NotEnoughReplicasAfterAppend)
 				}
 				break
