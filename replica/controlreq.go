@@ -112,6 +112,13 @@ func (m *Manager) LeaderAndIsr(req *kmsg.LeaderAndISRRequest) ([]PartitionResult
 		m.removeFetcher(parts[i].tp)
 		if _, err := p.MakeLeader(parts[i].state); err != nil {
 			errs[i] = err
+			continue
+		}
+		if parts[i].state.LeaderRecoveryState == 1 {
+			m.log.Warn().Str("partition", parts[i].tp.String()).Int32("leaderEpoch", int32(parts[i].state.LeaderEpoch)).
+				Int64("logEndOffset", int64(p.LogEndOffset())).Int64("highWatermark", int64(p.HighWatermark())).
+				Msgf("unclean leader election: this out-of-sync replica now leads %s from offset %d; records the previous leaders held at or after offset %d are lost",
+					parts[i].tp, p.LogEndOffset(), p.LogEndOffset())
 		}
 	}
 	for _, i := range toFollow {
