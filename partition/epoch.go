@@ -39,7 +39,7 @@ func (p *Partition) LastOffsetForLeaderEpoch(currentLeaderEpoch, requested int32
 }
 
 // checkRequestEpochLocked is the current-leader-epoch fence of requests
-// where only -1 means "no epoch" (OffsetForLeaderEpoch, as Kafka compares
+// where only -1 means "no epoch" (OffsetForLeaderEpoch, ListOffsets v4+, as Kafka compares
 // the field with NO_PARTITION_LEADER_EPOCH): any other negative value is
 // simply older than the replica's epoch.
 func (p *Partition) checkRequestEpochLocked(current int32) error {

@@ -151,7 +151,7 @@ func (p *Partition) OffsetForTimestamp(ts int64, isolation int8, currentLeaderEp
 		p.mu.RUnlock()
 		return OffsetLookup{}, p.notLeader()
 	}
-	if err := p.checkLeaderEpochLocked(currentLeaderEpoch); err != nil {
+	if err := p.checkRequestEpochLocked(currentLeaderEpoch); err != nil {
 		p.mu.RUnlock()
 		return OffsetLookup{}, err
 	}
