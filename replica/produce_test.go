@@ -124,3 +124,53 @@ func TestFetchOffsetOutOfRange(t *testing.T) {
 		t.Fatalf("fetch past the end: %v, want OFFSET_OUT_OF_RANGE", res[0].Err)
 	}
 }
+
+func TestProduceAcksAllNeedsMinISR(t *testing.T) {
+	logs := newDirLogs(t)
+	m := New(Options{LocalID: 1, Logs: logs, MinISR: func(string) int { return 2 }})
+	t.Cleanup(m.Close)
+	if _, err := m.LeaderAndIsr(leaderAndIsr(1, -1, "t", 0, 1, 0, []int32{1}, []int32{1, 2})); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Partition(tp0)
+	r := produce(m, -1, time.Second, batch(t, "a"))
+	if !errors.Is(r.Err, kerr.NotEnoughReplicas) || p.LogEndOffset() != 0 {
+		t.Fatalf("acks=all with ISR 1 < min.insync.replicas 2: %v, LEO %d; want NOT_ENOUGH_REPLICAS and nothing written", r.Err, p.LogEndOffset())
+	}
+	// acks=1 ignores min.insync.replicas; the HW stays (Kafka 3.7+: no
+	// HW move while the ISR is under the effective min ISR).
+	if r := produce(m, 1, time.Second, batch(t, "b")); r.Err != nil || p.LogEndOffset() != 1 {
+		t.Fatalf("acks=1: %v, LEO %d", r.Err, p.LogEndOffset())
+	}
+	if hw := p.HighWatermark(); hw != 0 {
+		t.Fatalf("HW %d under min ISR, want 0", hw)
+	}
+}
+
+func TestProduceAcksAllAnswersNotLeaderWhenLeadershipMoves(t *testing.T) {
+	m, _ := newManager(t, 1)
+	if _, err := m.LeaderAndIsr(leaderAndIsr(1, -1, "t", 0, 1, 0, []int32{1, 2}, []int32{1, 2})); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Partition(tp0)
+	done := make(chan ProduceResult, 1)
+	go func() { done <- produce(m, -1, 30*time.Second, batch(t, "a")) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.LogEndOffset() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the acks=all batch was not appended")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := m.LeaderAndIsr(leaderAndIsr(1, -1, "t", 0, 2, 1, []int32{2, 1}, []int32{1, 2})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if !errors.Is(r.Err, kerr.NotLeaderForPartition) {
+			t.Fatalf("acks=all after losing leadership: %v, want NOT_LEADER_OR_FOLLOWER", r.Err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting produce did not end when leadership moved")
+	}
+}
