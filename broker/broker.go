@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -42,6 +43,8 @@ type Broker struct {
 	ctrl      *controller.Controller
 	topics    *topicConfigs
 	reg       zkmeta.BrokerRegistration
+	// brokerEpoch is the czxid of the current registration (0 before).
+	brokerEpoch atomic.Int64
 
 	sessionDone chan struct{}
 	closeOnce   sync.Once
@@ -116,9 +119,10 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 	b.groups = b.newGroupCoordinator()
 	b.ctrl = controller.New(controller.Options{
 		BrokerID: b.id, ZK: b.zk, InterBrokerListener: b.cfg.InterBrokerListenerName,
-		DeleteTopicEnable: b.cfg.DeleteTopicEnable,
-		RequestTimeout:    time.Duration(b.cfg.ControllerSocketTimeoutMs) * time.Millisecond,
-		Logger:            b.log,
+		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
+		UncleanLeaderElectionEnable: b.cfg.UncleanLeaderElectionEnable,
+		RequestTimeout:              time.Duration(b.cfg.ControllerSocketTimeoutMs) * time.Millisecond,
+		Logger:                      b.log,
 	})
 	b.server = netserver.New(b.serverConfig(), b.apiHandler())
 	if err := b.server.Start(); err != nil {
@@ -293,6 +297,7 @@ func (b *Broker) reregister(ctx context.Context) error {
 			return fmt.Errorf("registering broker %d in ZooKeeper: %w", b.id, err)
 		}
 		b.replicas.SetBrokerEpoch(epoch)
+		b.brokerEpoch.Store(epoch)
 		b.log.Info().Int64("brokerEpoch", epoch).Msg("registered in ZooKeeper")
 		return nil
 	}
@@ -320,13 +325,15 @@ func (b *Broker) followSession() {
 	}
 }
 
-// Close shuts the broker down: the controller resigns, the listeners
+// Close shuts the broker down: a controlled shutdown moves its
+// leaderships away (shutdown.go), the controller resigns, the listeners
 // close, fetchers stop, every log directory is flushed and closed (with a
 // clean-shutdown marker), and the ZooKeeper session ends (removing the
 // broker's ephemeral znodes at once).
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		var errs []error
+		b.controlledShutdown()
 		if b.ctrl != nil {
 			b.ctrl.Close()
 		}

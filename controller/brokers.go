@@ -11,9 +11,25 @@ import (
 	"github.com/kbroker/kbroker/zkmeta"
 )
 
+// isLive reports whether a broker is registered: live or in controlled
+// shutdown (Kafka's liveOrShuttingDownBrokerIds). Such a broker is a
+// target for the controller's requests.
 func (c *Controller) isLive(id model.BrokerID) bool {
 	_, ok := c.st.live[id]
 	return ok
+}
+
+// isShuttingDown reports whether a broker asked for a controlled shutdown
+// and is still registered.
+func (c *Controller) isShuttingDown(id model.BrokerID) bool {
+	return c.st.shuttingDown[id]
+}
+
+// isEligible reports whether a broker is live and not shutting down
+// (Kafka's liveBrokerIds): only such brokers are elected leader or put in
+// an ISR by an election.
+func (c *Controller) isEligible(id model.BrokerID) bool {
+	return c.isLive(id) && !c.isShuttingDown(id)
 }
 
 func (c *Controller) liveIDs() []model.BrokerID {
@@ -68,6 +84,9 @@ func (c *Controller) refreshBrokers(react bool) {
 	sort.Slice(left, func(i, j int) bool { return left[i] < left[j] })
 	for _, id := range left {
 		delete(c.st.live, id)
+		// A broker that shut down in order is gone now (or came back with
+		// a new epoch, a fresh start).
+		delete(c.st.shuttingDown, id)
 		if s := c.st.senders[id]; s != nil {
 			s.Close()
 			delete(c.st.senders, id)

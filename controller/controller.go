@@ -21,6 +21,10 @@ type Options struct {
 	InterBrokerListener string
 	// DeleteTopicEnable is delete.topic.enable.
 	DeleteTopicEnable bool
+	// UncleanLeaderElectionEnable is the broker's
+	// unclean.leader.election.enable, the default for topics without an
+	// override in /config/topics/<t>.
+	UncleanLeaderElectionEnable bool
 	// RequestTimeout is controller.socket.timeout.ms.
 	RequestTimeout time.Duration
 	// Backoff between retries of a failed request to a broker.
@@ -61,6 +65,10 @@ type state struct {
 	deleting   map[string]*deletion
 	senders    map[model.BrokerID]*interbroker.Sender
 	generation uint64 // bumped on every failover, so stale watch events are dropped
+	// shuttingDown holds the brokers in controlled shutdown: still in live
+	// (they get requests) but neither leaders nor ISR members to elect.
+	// Created on first use; a broker leaves it when its registration goes.
+	shuttingDown map[model.BrokerID]bool
 }
 
 type topicState struct {

@@ -6,22 +6,54 @@ import (
 	"github.com/kbroker/kbroker/model"
 )
 
-// electOffline is Kafka's offline-partition election: the first replica in
+// election is the outcome of a leader election for one partition.
+type election struct {
+	leader model.BrokerID
+	isr    []model.BrokerID
+	// unclean is set when the leader was not in the ISR (an unclean
+	// election): the partition's leader recovery state becomes RECOVERING.
+	unclean bool
+}
+
+// electOffline is Kafka's offline-partition election. The first replica in
 // assignment order that is live and in the ISR leads, and the ISR keeps its
-// live members. ok is false when no ISR member is live (the partition stays
-// offline; unclean election is a later concern).
-func electOffline(replicas, isr []model.BrokerID, live func(model.BrokerID) bool) (leader model.BrokerID, newISR []model.BrokerID, ok bool) {
+// live members. When no ISR member is live and allowUnclean says so (it is
+// asked only then: it may read the topic's configuration), the first live
+// replica in assignment order leads alone, whatever it missed. ok is false
+// when nobody can lead; the partition stays offline.
+func electOffline(replicas, isr []model.BrokerID, live func(model.BrokerID) bool, allowUnclean func() bool) (e election, ok bool) {
 	for _, r := range replicas {
 		if live(r) && slices.Contains(isr, r) {
+			e.leader = r
 			for _, m := range isr {
 				if live(m) {
-					newISR = append(newISR, m)
+					e.isr = append(e.isr, m)
 				}
 			}
-			return r, newISR, true
+			return e, true
 		}
 	}
-	return model.NoLeader, nil, false
+	i := slices.IndexFunc(replicas, live)
+	if i < 0 || allowUnclean == nil || !allowUnclean() {
+		return election{leader: model.NoLeader}, false
+	}
+	return election{leader: replicas[i], isr: []model.BrokerID{replicas[i]}, unclean: true}, true
+}
+
+// electControlledShutdown is Kafka's election for a partition whose leader
+// is shutting down in order: the first replica in assignment order that is
+// live (shutting-down brokers count as live here), in the ISR and not
+// shutting down leads; the ISR loses every shutting-down broker. ok is
+// false when no such replica exists (the leader stays where it is).
+func electControlledShutdown(replicas, isr []model.BrokerID, liveOrShuttingDown, shuttingDown func(model.BrokerID) bool) (e election, ok bool) {
+	for _, r := range replicas {
+		if liveOrShuttingDown(r) && slices.Contains(isr, r) && !shuttingDown(r) {
+			e.leader = r
+			e.isr = slices.DeleteFunc(slices.Clone(isr), shuttingDown)
+			return e, true
+		}
+	}
+	return election{leader: model.NoLeader}, false
 }
 
 // removeFromISR is Kafka's rule for taking a replica out of a partition's

@@ -25,7 +25,7 @@ func (c *Controller) createPartitions(tps []model.TopicPartition) {
 		ts := c.st.topics[topic]
 		states := map[int32]model.LeaderAndISR{}
 		for _, p := range parts {
-			s, ok := initialState(ts.partitions[p], c.isLive, c.st.fence.Epoch)
+			s, ok := initialState(ts.partitions[p], c.isEligible, c.st.fence.Epoch)
 			if !ok {
 				c.log.Warn().Str("topic", topic).Int32("partition", p).Msg("no live replica for a new partition; it stays offline")
 				continue
@@ -58,34 +58,68 @@ func (c *Controller) createPartitions(tps []model.TopicPartition) {
 	c.sendUpdateMetadata(c.liveIDs(), created)
 }
 
-// electOffline elects leaders for partitions whose leader is not live, and
-// writes and announces the ones that succeeded. A partition without a live
-// ISR member keeps its state (it shows as offline).
+// electOffline elects leaders for partitions whose leader is not live
+// (Kafka's OfflinePartitionLeaderElectionStrategy), and writes and
+// announces the ones that succeeded. A partition without a live ISR member
+// gets the first live replica when its topic allows unclean elections
+// (the topic's override, else the broker default): that leader starts
+// RECOVERING and alone in the ISR. Otherwise it keeps its state and shows
+// as offline.
 func (c *Controller) electOffline(tps []model.TopicPartition) {
 	updates := map[string]map[int32]model.LeaderAndISR{}
+	type uncleanPick struct {
+		oldISR []model.BrokerID
+		leader model.BrokerID
+	}
+	unclean := map[model.TopicPartition]uncleanPick{}
+	allowed := map[string]bool{} // per topic, read once per round
 	for _, tp := range tps {
 		ts := c.st.topics[tp.Topic]
 		s, ok := ts.states[tp.Partition]
 		if !ok {
 			continue
 		}
-		leader, isr, ok := electOffline(ts.partitions[tp.Partition], s.ISR, c.isLive)
+		topic := tp.Topic
+		allow := func() bool {
+			v, ok := allowed[topic]
+			if !ok {
+				v = c.uncleanElectionEnabled(topic)
+				allowed[topic] = v
+			}
+			return v
+		}
+		e, ok := electOffline(ts.partitions[tp.Partition], s.ISR, c.isEligible, allow)
 		if !ok {
 			c.log.Warn().Str("partition", tp.String()).Interface("isr", s.ISR).Msg("no live ISR member; the partition is offline")
 			continue
 		}
 		n := s
-		n.Leader, n.ISR, n.LeaderEpoch, n.ControllerEpoch = leader, isr, s.LeaderEpoch+1, c.st.fence.Epoch
+		n.Leader, n.ISR, n.LeaderEpoch, n.ControllerEpoch = e.leader, e.isr, s.LeaderEpoch+1, c.st.fence.Epoch
+		if e.unclean {
+			n.LeaderRecoveryState = leaderRecovering
+			unclean[tp] = uncleanPick{oldISR: s.ISR, leader: e.leader}
+		}
 		if updates[tp.Topic] == nil {
 			updates[tp.Topic] = map[int32]model.LeaderAndISR{}
 		}
 		updates[tp.Topic][tp.Partition] = n
 	}
-	c.applyUpdates(updates, "offline partition election")
+	for _, tp := range c.applyUpdates(updates, "offline partition election") {
+		if u, ok := unclean[tp]; ok {
+			c.log.Warn().Str("partition", tp.String()).Int32("leader", int32(u.leader)).Interface("previousISR", u.oldISR).
+				Msg("unclean leader election: an out-of-sync replica leads; records acknowledged by the previous ISR may be lost")
+		}
+	}
 }
 
-// removeReplicasFromISR takes dead replicas out of the ISRs of the given
-// partitions (Kafka's OfflineReplica transition).
+// leaderRecovering is LeaderRecoveryState RECOVERING: the leader was
+// elected uncleanly and has not reported recovery yet.
+const leaderRecovering int8 = 1
+
+// removeReplicasFromISR takes replicas out of the ISRs of the given
+// partitions (Kafka's OfflineReplica transition, for dead brokers and for a
+// broker in controlled shutdown). The removed replicas get no
+// LeaderAndIsr for it; the others do.
 func (c *Controller) removeReplicasFromISR(tps []model.TopicPartition, dead []model.BrokerID) {
 	updates := map[string]map[int32]model.LeaderAndISR{}
 	for _, tp := range tps {
@@ -114,14 +148,20 @@ func (c *Controller) removeReplicasFromISR(tps []model.TopicPartition, dead []mo
 		}
 		updates[tp.Topic][tp.Partition] = n
 	}
-	c.applyUpdates(updates, "removing dead replicas from the ISR")
+	c.applyUpdatesTo(updates, "removing replicas from the ISR", func(b model.BrokerID) bool { return !slices.Contains(dead, b) })
 }
 
 // applyUpdates writes new partition states with a version check (fenced by
 // the controller epoch), re-reading and skipping partitions whose znode
 // changed under us, then sends LeaderAndIsr to their live replicas and
-// UpdateMetadata to everyone.
-func (c *Controller) applyUpdates(updates map[string]map[int32]model.LeaderAndISR, why string) {
+// UpdateMetadata to everyone. It returns the partitions written.
+func (c *Controller) applyUpdates(updates map[string]map[int32]model.LeaderAndISR, why string) []model.TopicPartition {
+	return c.applyUpdatesTo(updates, why, nil)
+}
+
+// applyUpdatesTo is applyUpdates sending LeaderAndIsr only to the replicas
+// for which want is true (all live replicas when want is nil).
+func (c *Controller) applyUpdatesTo(updates map[string]map[int32]model.LeaderAndISR, why string, want func(model.BrokerID) bool) []model.TopicPartition {
 	var done []model.TopicPartition
 	for topic, states := range updates {
 		ts := c.st.topics[topic]
@@ -148,11 +188,16 @@ func (c *Controller) applyUpdates(updates map[string]map[int32]model.LeaderAndIS
 		}
 	}
 	if len(done) == 0 {
-		return
+		return nil
 	}
 	c.log.Info().Int("partitions", len(done)).Str("why", why).Msg("partition states updated")
-	c.sendLeaderAndIsr(done)
+	if want == nil {
+		c.sendLeaderAndIsr(done)
+	} else {
+		c.sendLeaderAndIsrFiltered(done, false, want)
+	}
 	c.sendUpdateMetadata(c.liveIDs(), done)
+	return done
 }
 
 // partitionsWithLeader lists the partitions that have a state (for a new
