@@ -115,6 +115,10 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 		FetchPartitionMax: b.cfg.ReplicaFetchMaxBytes,
 		FetchBackoff:      time.Duration(b.cfg.ReplicaFetchBackoffMs) * time.Millisecond,
 		SocketTimeout:     time.Duration(b.cfg.ReplicaSocketTimeoutMs) * time.Millisecond,
+		NumFetchers:       int(b.cfg.NumReplicaFetchers),
+		LagTimeMax:        time.Duration(b.cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
+		IsBrokerAlive:     b.cache.IsLive,
+		Controller:        b.controllerAddr,
 	})
 	b.groups = b.newGroupCoordinator()
 	b.ctrl = controller.New(controller.Options{

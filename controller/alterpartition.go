@@ -163,7 +163,7 @@ func (c *Controller) validateAlter(it *alterItem, version int16) {
 		it.err = kerr.InvalidRequest
 	default:
 		for _, b := range n.ISR {
-			if !c.isLive(b) {
+			if !c.isEligible(b) { // registered and not shutting down
 				it.err = ineligibleCode(version)
 				break
 			}
