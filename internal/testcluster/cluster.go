@@ -79,7 +79,8 @@ func PerBroker(f func(i int, props map[string]string)) ClusterOption {
 // PLAINTEXT://127.0.0.1:<free port>, log.dirs in its own temp directory,
 // zookeeper.connect = a fresh chroot on the shared ZooKeeper (or
 // WithZooKeeper's), zookeeper.session.timeout.ms = DefaultSessionTimeoutMs,
-// and offsets.topic.replication.factor = n when n < 3; extraProps override
+// controlled.shutdown.retry.backoff.ms = 200, and
+// offsets.topic.replication.factor = n when n < 3; extraProps override
 // these. Brokers are stopped together at cleanup.
 func NewCluster(t testing.TB, n int, extraProps map[string]string, options ...ClusterOption) *Cluster {
 	t.Helper()
@@ -105,6 +106,9 @@ func NewCluster(t testing.TB, n int, extraProps map[string]string, options ...Cl
 			"listeners":                    "PLAINTEXT://127.0.0.1:" + strconv.Itoa(ports[i]),
 			"zookeeper.connect":            c.connect,
 			"zookeeper.session.timeout.ms": strconv.Itoa(DefaultSessionTimeoutMs),
+			// At cleanup every broker stops at once and the last ones have
+			// nobody to hand their leaderships to: keep their retries short.
+			"controlled.shutdown.retry.backoff.ms": "200",
 		}
 		if n < 3 {
 			props["offsets.topic.replication.factor"] = strconv.Itoa(n)
