@@ -24,7 +24,16 @@
 //     its other connections carry on), the ApiVersions fallback, and a fuzz
 //     target over the request path;
 //   - the advertised ApiVersions table against Kafka 3.9's ZooKeeper table;
-//   - topic administration with kadm and NOT_CONTROLLER from other brokers.
+//   - topic administration with kadm and NOT_CONTROLLER from other brokers;
+//   - consumer groups with franz-go, sarama, kcat -G and kafka-python;
+//   - replication: ISR shrink and expand seen in the state znodes, an ISR
+//     change across a controller failover, OffsetForLeaderEpoch,
+//     controlled shutdown, unclean leader election, follower truncation
+//     (torn tail, divergent tail of a deposed leader), the kafka-topics
+//     reports, and the no-loss test (noloss_test.go): acks=all producers
+//     and consumers while brokers are kill -9'd in a seeded loop; run it
+//     longer with -noloss.kills N or -noloss.duration D, and replay a run
+//     with -noloss.seed S.
 //
 // Run it with `go test -race ./internal/itest` (ZooKeeper and kcat from the
 // OS packages must be installed; scripts/test.sh installs them).
