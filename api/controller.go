@@ -13,3 +13,9 @@ type ControllerRequests interface {
 	AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) *kmsg.AlterPartitionResponse
 	ControlledShutdown(ctx context.Context, req *kmsg.ControlledShutdownRequest) *kmsg.ControlledShutdownResponse
 }
+
+// ProducerIDSource hands out producer ids never used before in the cluster
+// (txn.ProducerIDs in the broker).
+type ProducerIDSource interface {
+	Next(ctx context.Context) (int64, error)
+}

@@ -36,6 +36,9 @@ type Deps struct {
 	// DescribeNewTopicConfigs lists the configs a topic with these
 	// overrides has (CreateTopics v5+ answers them).
 	DescribeNewTopicConfigs func(overrides map[string]string) []ConfigEntry
+	// ProducerIDs hands out producer ids (InitProducerId); nil answers
+	// COORDINATOR_NOT_AVAILABLE.
+	ProducerIDs ProducerIDSource
 	// Groups is the group coordinator.
 	Groups *group.Coordinator
 	// OffsetsTopic holds the settings __consumer_offsets is created with.
@@ -112,6 +115,8 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.describeCluster(req, r))
 	case *kmsg.FindCoordinatorRequest:
 		return reply(h.findCoordinator(ctx, req, r))
+	case *kmsg.InitProducerIDRequest:
+		return reply(h.initProducerID(ctx, r))
 	case *kmsg.OffsetForLeaderEpochRequest:
 		return reply(h.offsetForLeaderEpoch(r))
 	case *kmsg.ControlledShutdownRequest:

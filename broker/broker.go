@@ -24,6 +24,7 @@ import (
 	"github.com/kbroker/kbroker/netserver"
 	"github.com/kbroker/kbroker/replica"
 	"github.com/kbroker/kbroker/segment"
+	"github.com/kbroker/kbroker/txn"
 	"github.com/kbroker/kbroker/zkmeta"
 )
 
@@ -258,6 +259,7 @@ func (b *Broker) apiHandler() *api.Handler {
 		},
 		TopicCompression: func(topic string) string { return b.topics.effective(topic).CompressionType },
 		Groups:           b.groups,
+		ProducerIDs:      txn.NewProducerIDs(b.id, b.zk),
 		OffsetsTopic:     b.offsetsTopicSettings(),
 		Logger:           b.log,
 	})
