@@ -123,6 +123,8 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.controlledShutdown(ctx, r))
 	case *kmsg.AlterPartitionRequest:
 		return reply(h.alterPartition(ctx, r))
+	case *kmsg.ElectLeadersRequest:
+		return reply(h.electLeaders(ctx, r))
 	}
 	if h.d.Groups == nil {
 		h.log.Warn().Int16("key", req.Key).Msg("group request without a group coordinator; closing the connection")

@@ -124,10 +124,13 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 	b.groups = b.newGroupCoordinator()
 	b.ctrl = controller.New(controller.Options{
 		BrokerID: b.id, ZK: b.zk, InterBrokerListener: b.cfg.InterBrokerListenerName,
-		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
-		UncleanLeaderElectionEnable: b.cfg.UncleanLeaderElectionEnable,
-		RequestTimeout:              time.Duration(b.cfg.ControllerSocketTimeoutMs) * time.Millisecond,
-		Logger:                      b.log,
+		DeleteTopicEnable:                  b.cfg.DeleteTopicEnable,
+		UncleanLeaderElectionEnable:        b.cfg.UncleanLeaderElectionEnable,
+		AutoLeaderRebalanceEnable:          b.cfg.AutoLeaderRebalanceEnable,
+		LeaderImbalancePerBrokerPercentage: b.cfg.LeaderImbalancePerBrokerPercentage,
+		LeaderImbalanceCheckInterval:       time.Duration(b.cfg.LeaderImbalanceCheckIntervalSeconds) * time.Second,
+		RequestTimeout:                     time.Duration(b.cfg.ControllerSocketTimeoutMs) * time.Millisecond,
+		Logger:                             b.log,
 	})
 	b.server = netserver.New(b.serverConfig(), b.apiHandler())
 	if err := b.server.Start(); err != nil {

@@ -25,6 +25,16 @@ type Options struct {
 	// unclean.leader.election.enable, the default for topics without an
 	// override in /config/topics/<t>.
 	UncleanLeaderElectionEnable bool
+	// AutoLeaderRebalanceEnable is auto.leader.rebalance.enable: while
+	// active, the controller checks the leader imbalance every
+	// LeaderImbalanceCheckInterval (the first time 5 s after failover) and
+	// moves leaderships back to preferred replicas (controller/preferred.go).
+	AutoLeaderRebalanceEnable bool
+	// LeaderImbalancePerBrokerPercentage is
+	// leader.imbalance.per.broker.percentage.
+	LeaderImbalancePerBrokerPercentage int32
+	// LeaderImbalanceCheckInterval is leader.imbalance.check.interval.seconds.
+	LeaderImbalanceCheckInterval time.Duration
 	// RequestTimeout is controller.socket.timeout.ms.
 	RequestTimeout time.Duration
 	// Backoff between retries of a failed request to a broker.
@@ -69,6 +79,9 @@ type state struct {
 	// (they get requests) but neither leaders nor ISR members to elect.
 	// Created on first use; a broker leaves it when its registration goes.
 	shuttingDown map[model.BrokerID]bool
+	// rebalanceTimer fires the next auto leader rebalance check; stopped
+	// on resignation.
+	rebalanceTimer *time.Timer
 }
 
 type topicState struct {
@@ -85,6 +98,9 @@ func New(opts Options) *Controller {
 	}
 	if opts.Backoff == 0 {
 		opts.Backoff = 100 * time.Millisecond
+	}
+	if opts.LeaderImbalanceCheckInterval <= 0 {
+		opts.LeaderImbalanceCheckInterval = 300 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Controller{

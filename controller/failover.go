@@ -82,6 +82,7 @@ func (c *Controller) resign(reason string) {
 	for _, s := range c.st.senders {
 		s.Close()
 	}
+	c.stopAutoRebalance()
 	c.st = nil
 	c.activeFlag.Store(false)
 	c.epochValue.Store(-1)
@@ -124,6 +125,8 @@ func (c *Controller) onFailover(f zkmeta.Fence) {
 	}
 	c.startPartitions(all)
 	c.watchDeletions()
+	c.onPreferredElectionZnode()
+	c.scheduleAutoRebalance(firstRebalanceDelay)
 }
 
 // loadTopic reads a topic's assignment (watching it for added partitions)
