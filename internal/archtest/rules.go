@@ -22,7 +22,8 @@ var allowed = map[string][]string{
 	"partition":   {"isr", "commitlog", "record"},
 	"isr":         {},
 	"logdir":      {"commitlog", "segment"},
-	"commitlog":   {"segment", "record"},
+	"commitlog":   {"segment", "record", "producer"},
+	"producer":    {"record"},
 	"segment":     {"record"},
 	"record":      {},
 	"zkmeta":      {},
@@ -40,7 +41,7 @@ var allowed = map[string][]string{
 // zkmeta through admin (topic administration writes ZooKeeper, as in
 // Kafka), so for api only the direct imports are checked (zkmeta is not in
 // its allowed list).
-var hotPath = []string{"netserver", "replica", "partition", "commitlog", "segment", "record"}
+var hotPath = []string{"netserver", "replica", "partition", "commitlog", "producer", "segment", "record"}
 
 // exclusive external imports: only the named room may import them.
 var exclusive = map[string]string{
