@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/producer"
 	"github.com/kbroker/kbroker/record"
 )
 
@@ -18,7 +19,13 @@ type AppendInfo struct {
 	MaxTimestamp int64
 	// LogAppendTime is the broker time stamped on LogAppendTime batches, -1
 	// for CreateTime.
-	LogAppendTime  int64
+	LogAppendTime int64
+	// Duplicate is set when a leader append from a client repeated one of
+	// the producer's last five batches: nothing was written, and
+	// FirstOffset, LastOffset and LogAppendTime are those of the original
+	// batch (LogAppendTime is its max timestamp whatever the topic's
+	// timestamp type, as Kafka answers).
+	Duplicate      bool
 	LogStartOffset model.Offset
 	NumRecords     int
 	Bytes          int
@@ -29,10 +36,16 @@ type AppendInfo struct {
 // LogAppendTime topics, the append time, and appends it. The batch bytes are
 // patched in place (or replaced, when Kafka's rules require rebuilding it).
 //
+// A batch with a producer id is then checked against the producer state
+// (package producer): a client's retry of one of the producer's last five
+// batches is not written and is answered with the original offsets
+// (AppendInfo.Duplicate).
+//
 // Errors carry Kafka's codes: the validation faults of record.ValidateAsLeader,
 // INVALID_RECORD for no batch or more than one, MESSAGE_TOO_LARGE,
-// RECORD_LIST_TOO_LARGE for a batch larger than segment.bytes, and
-// KAFKA_STORAGE_ERROR once a write failed.
+// RECORD_LIST_TOO_LARGE for a batch larger than segment.bytes,
+// INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE,
+// TRANSACTION_COORDINATOR_FENCED, and KAFKA_STORAGE_ERROR once a write failed.
 func (l *Log) AppendAsLeader(records []byte, leaderEpoch model.LeaderEpoch, origin record.Origin) (AppendInfo, error) {
 	b, rest, err := record.Next(records, 0)
 	if err != nil {
@@ -87,13 +100,39 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch model.LeaderEpoch, orig
 		b.SetMaxTimestamp(record.CreateTime, v.MaxTimestamp)
 		info.MaxTimestamp = v.MaxTimestamp
 	}
+	if err := l.prepareAppendLocked(b, base, last, info.MaxTimestamp); err != nil {
+		return AppendInfo{}, err
+	}
+	var updates *producer.Updates
+	if b.HasProducerID() {
+		if origin == record.FromClient {
+			if dup, ok := l.producers.FindDuplicate(b.ProducerID(), b.ProducerEpoch(), b.BaseSequence(), b.LastSequence()); ok {
+				info.Duplicate = true
+				info.FirstOffset, info.LastOffset = model.Offset(dup.FirstOffset()), model.Offset(dup.LastOffset)
+				info.LogAppendTime = dup.Timestamp
+				info.LogStartOffset = model.Offset(l.logStart)
+				return info, nil
+			}
+		}
+		updates = l.producers.NewUpdates(producerOrigin(origin))
+		if err := updates.Add(b); err != nil {
+			return AppendInfo{}, err
+		}
+	}
 	// Kafka records the batch's last offset with the max timestamp in the
 	// time index (the "shallow" offset).
-	if err := l.appendLocked(b, base, last, info.MaxTimestamp, last); err != nil {
+	if err := l.writeLocked(b, last, info.MaxTimestamp, last, updates); err != nil {
 		return AppendInfo{}, err
 	}
 	info.LogStartOffset = model.Offset(l.logStart)
 	return info, nil
+}
+
+func producerOrigin(o record.Origin) producer.Origin {
+	if o == record.FromCoordinator {
+		return producer.FromCoordinator
+	}
+	return producer.FromClient
 }
 
 // AppendAsFollower appends batches that already carry their offsets (from
@@ -141,17 +180,33 @@ func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 	info.LastOffset = model.Offset(prevLast)
 	info.Bytes = size
 	chunk := records[:size]
-	if err := l.appendLocked(chunk, int64(info.FirstOffset), prevLast, info.MaxTimestamp, shallow); err != nil {
+	if err := l.prepareAppendLocked(chunk, int64(info.FirstOffset), prevLast, info.MaxTimestamp); err != nil {
+		return AppendInfo{}, err
+	}
+	var updates *producer.Updates
+	for _, b := range batches {
+		if !b.HasProducerID() {
+			continue
+		}
+		if updates == nil {
+			updates = l.producers.NewUpdates(producer.FromReplication)
+		}
+		if err := updates.Add(b); err != nil {
+			return AppendInfo{}, err
+		}
+	}
+	if err := l.writeLocked(chunk, prevLast, info.MaxTimestamp, shallow, updates); err != nil {
 		return AppendInfo{}, err
 	}
 	info.LogStartOffset = model.Offset(l.logStart)
 	return info, nil
 }
 
-// appendLocked writes a validated chunk whose offsets are [first, last]:
-// size check against segment.bytes, leader epochs into the cache, roll if
-// needed, segment append, log end offset, flush.messages.
-func (l *Log) appendLocked(chunk []byte, first, last, maxTimestamp, shallowOffsetOfMax int64) error {
+// prepareAppendLocked readies the log for a validated chunk whose offsets
+// are [first, last]: size check against segment.bytes, leader epochs into
+// the cache, roll if needed. The producer state is checked after it, as in
+// Kafka.
+func (l *Log) prepareAppendLocked(chunk []byte, first, last, maxTimestamp int64) error {
 	if int64(len(chunk)) > l.cfg.SegmentBytes {
 		return fmt.Errorf("message batch size is %d bytes in append to partition %s, which exceeds the maximum configured segment size of %d: %w",
 			len(chunk), l.tp, l.cfg.SegmentBytes, kerr.RecordListTooLarge)
@@ -166,13 +221,21 @@ func (l *Log) appendLocked(chunk []byte, first, last, maxTimestamp, shallowOffse
 		}
 		rest = r
 	}
-	if err := l.maybeRoll(len(chunk), maxTimestamp, first, last); err != nil {
-		return l.fail(err)
-	}
+	return l.fail(l.maybeRoll(len(chunk), maxTimestamp, first, last))
+}
+
+// writeLocked appends the chunk to the active segment, moves the log end
+// offset, applies the producer updates (nil when no batch had a producer
+// id) and checks flush.messages.
+func (l *Log) writeLocked(chunk []byte, last, maxTimestamp, shallowOffsetOfMax int64, updates *producer.Updates) error {
 	if err := l.active().Append(last, maxTimestamp, shallowOffsetOfMax, chunk); err != nil {
 		return l.fail(err)
 	}
 	l.leo = last + 1
+	if updates != nil {
+		updates.Apply()
+	}
+	l.producers.SetMapEndOffset(l.leo)
 	if l.leo-l.recoveryPoint >= l.cfg.FlushMessages {
 		return l.flushLocked(l.leo)
 	}

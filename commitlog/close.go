@@ -2,9 +2,11 @@ package commitlog
 
 import "errors"
 
-// Close fsyncs everything, writes the final time-index entries, trims the
-// indexes and closes the files; pending .deleted files are removed now. It
-// waits for the flusher. The log must not be used afterwards.
+// Close fsyncs everything, writes the producer-state snapshot at the log
+// end offset (so the next open need not read the log), writes the final
+// time-index entries, trims the indexes and closes the files; pending
+// .deleted files are removed now. It waits for the flusher. The log must
+// not be used afterwards.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -14,6 +16,9 @@ func (l *Log) Close() error {
 	var err error
 	if l.failed == nil {
 		err = l.flushLocked(l.leo)
+		if err == nil {
+			err = l.writeCloseSnapshotLocked()
+		}
 	}
 	l.closed = true
 	close(l.flushReq)
@@ -32,4 +37,15 @@ func (l *Log) Close() error {
 	}
 	l.pending = nil
 	return errors.Join(errs...)
+}
+
+// writeCloseSnapshotLocked writes the snapshot at the log end offset, if
+// there is none there yet, with its directory entry made durable before the
+// log directory's clean-shutdown marker.
+func (l *Log) writeCloseSnapshotLocked() error {
+	wrote, err := l.producers.TakeSnapshot(true)
+	if err == nil && wrote {
+		err = SyncDir(l.fs, l.dir)
+	}
+	return l.fail(err)
 }

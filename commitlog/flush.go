@@ -3,6 +3,7 @@ package commitlog
 import (
 	"errors"
 	"os"
+	"time"
 
 	"github.com/kbroker/kbroker/model"
 	"github.com/kbroker/kbroker/segment"
@@ -30,6 +31,11 @@ func (l *Log) flushLocked(offset int64) error {
 	segs := l.segmentsBetween(l.recoveryPoint, offset)
 	for _, s := range segs {
 		if err := s.Flush(); err != nil {
+			return l.fail(err)
+		}
+	}
+	for _, path := range l.snaps.takeUnsynced(offset) {
+		if err := syncFileIfExists(l.fs, path); err != nil {
 			return l.fail(err)
 		}
 	}
@@ -96,44 +102,77 @@ func (l *Log) scheduleFlush(offset int64) {
 	}
 }
 
-// flusher runs the fsyncs requested by rolls. It fsyncs outside the lock:
-// the segments below the roll point are inactive and no longer written.
+// flusher runs the fsyncs requested by rolls, and the periodic removal of
+// expired producers. It fsyncs outside the lock: the segments below the
+// roll point are inactive and no longer written.
 func (l *Log) flusher() {
 	defer close(l.flushDone)
-	for range l.flushReq {
-		l.mu.RLock()
-		target := l.flushTo
-		truncations := l.truncations
-		segs := l.segmentsBetween(l.recoveryPoint, target)
-		if len(segs) > 0 && segs[len(segs)-1].BaseOffset() >= target {
-			segs = segs[:len(segs)-1]
-		}
-		usable := l.checkUsable() == nil && target > l.recoveryPoint
-		l.mu.RUnlock()
-		if !usable {
-			continue
-		}
-		var ferr error
-		for _, s := range segs {
-			if err := s.Flush(); err != nil && !errors.Is(err, os.ErrClosed) {
-				ferr = err
-				break
+	var expire <-chan time.Time
+	if l.expireEvery > 0 {
+		t := time.NewTicker(l.expireEvery)
+		defer t.Stop()
+		expire = t.C
+	}
+	for {
+		select {
+		case _, ok := <-l.flushReq:
+			if !ok {
+				return
 			}
+			l.flushRolled()
+		case <-expire:
+			l.RemoveExpiredProducers()
 		}
-		if ferr == nil {
-			ferr = SyncDir(l.fs, l.dir)
+	}
+}
+
+// flushRolled fsyncs the segments below the latest roll point, and the
+// snapshots written at rolls, then moves the recovery point.
+func (l *Log) flushRolled() {
+	l.mu.Lock()
+	target := l.flushTo
+	truncations := l.truncations
+	segs := l.segmentsBetween(l.recoveryPoint, target)
+	if len(segs) > 0 && segs[len(segs)-1].BaseOffset() >= target {
+		segs = segs[:len(segs)-1]
+	}
+	usable := l.checkUsable() == nil && target > l.recoveryPoint
+	var snaps []string
+	if usable {
+		snaps = l.snaps.takeUnsynced(target)
+	}
+	l.mu.Unlock()
+	if !usable {
+		return
+	}
+	var ferr error
+	for _, path := range snaps {
+		if err := syncFileIfExists(l.fs, path); err != nil {
+			ferr = err
+			break
 		}
-		l.mu.Lock()
-		switch {
-		case ferr != nil:
-			l.fail(ferr)
-		case l.truncations != truncations:
-			// The log was truncated while we fsynced: what we flushed may no
-			// longer be what lies below target. A later roll asks again.
-		case target > l.recoveryPoint && target <= l.leo:
-			l.recoveryPoint = target
-			l.lastFlush = l.now()
+	}
+	for _, s := range segs {
+		if ferr != nil {
+			break
 		}
-		l.mu.Unlock()
+		if err := s.Flush(); err != nil && !errors.Is(err, os.ErrClosed) {
+			ferr = err
+		}
+	}
+	if ferr == nil {
+		ferr = SyncDir(l.fs, l.dir)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case ferr != nil:
+		l.fail(ferr)
+	case l.truncations != truncations:
+		// The log was truncated while we fsynced: what we flushed may no
+		// longer be what lies below target. A later roll asks again.
+	case target > l.recoveryPoint && target <= l.leo:
+		l.recoveryPoint = target
+		l.lastFlush = l.now()
 	}
 }

@@ -20,7 +20,9 @@ import (
 //  3. without a clean shutdown, recover every segment from the one holding
 //     the recovery point on; a truncated segment deletes all later ones;
 //  4. start over at the log start offset if the log ends before it;
-//  5. activate the last segment; trim the epoch cache to [start, LEO).
+//  5. activate the last segment; trim the epoch cache to [start, LEO);
+//  6. load the producer state: newest snapshot at or below the LEO, then
+//     the batches after it.
 func (l *Log) load(opts Options) error {
 	if _, err := os.Stat(l.dir); os.IsNotExist(err) {
 		if err := os.MkdirAll(l.dir, 0o755); err != nil {
@@ -35,6 +37,10 @@ func (l *Log) load(opts Options) error {
 	if err != nil {
 		return err
 	}
+	if l.snaps, err = loadSnapshotFiles(l.fs, l.dir); err != nil {
+		return err
+	}
+	l.producers = l.newProducerState()
 	if err := createIfMissing(l.fs, filepath.Join(l.dir, LeaderEpochCheckpoint)); err != nil {
 		return err
 	}
@@ -65,7 +71,7 @@ func (l *Log) load(opts Options) error {
 	}
 	recoveryPoint := opts.RecoveryPoint
 	if !opts.HadCleanShutdown {
-		if err := l.recover(recoveryPoint); err != nil {
+		if err := l.recover(recoveryPoint, opts.LogStartOffset); err != nil {
 			return err
 		}
 	}
@@ -99,6 +105,9 @@ func (l *Log) load(opts Options) error {
 		if err := l.epochs.Clear(); err != nil {
 			return err
 		}
+		if err := l.producers.TruncateFullyAndStartAt(opts.LogStartOffset); err != nil {
+			return err
+		}
 	}
 	if len(l.segments) == 0 {
 		s, err := l.newSegment(opts.LogStartOffset)
@@ -121,7 +130,20 @@ func (l *Log) load(opts Options) error {
 	if err := l.epochs.TruncateFromEnd(model.Offset(l.leo)); err != nil {
 		return err
 	}
-	return l.epochs.TruncateFromStart(model.Offset(l.logStart))
+	if err := l.epochs.TruncateFromStart(model.Offset(l.logStart)); err != nil {
+		return err
+	}
+	// Producer state: drop snapshots that match no segment (but the one a
+	// clean shutdown wrote at the end), then load the newest one at or
+	// below the log end offset and replay the log after it.
+	segBases := make([]int64, len(l.segments))
+	for i, s := range l.segments {
+		segBases[i] = s.BaseOffset()
+	}
+	if err := l.producers.RemoveStraySnapshots(segBases); err != nil {
+		return err
+	}
+	return l.rebuildProducerState(l.producers, l.leo, l.logStart, opts.HadCleanShutdown)
 }
 
 // resolveStrayFiles removes leftovers of interrupted deletions and cleanings
@@ -278,13 +300,28 @@ func nextOffsetOfFile(path string, base int64) (int64, error) {
 
 // recover recovers the segments from the one holding recoveryPoint to the
 // end. A segment whose tail was cut makes every later segment go: data after
-// a torn write cannot be trusted to be contiguous.
-func (l *Log) recover(recoveryPoint int64) error {
+// a torn write cannot be trusted to be contiguous. As in Kafka, each segment
+// is recovered with a producer state rebuilt up to its base offset, fed its
+// valid batches and snapshotted at its end, so the next one (and the final
+// load) starts from there.
+func (l *Log) recover(recoveryPoint, logStartCheckpoint int64) error {
 	start := max(l.floorSegment(recoveryPoint), 0)
 	for i := start; i < len(l.segments); i++ {
 		s := l.segments[i]
-		res, err := s.Recover(l.assignRecoveredEpoch)
+		ps := l.newProducerState()
+		if err := l.rebuildProducerState(ps, s.BaseOffset(), logStartCheckpoint, false); err != nil {
+			return err
+		}
+		res, err := s.Recover(func(b record.Batch) error {
+			if err := l.assignRecoveredEpoch(b); err != nil {
+				return err
+			}
+			return recoveredBatch(ps, b)
+		})
 		if err != nil {
+			return err
+		}
+		if _, err := ps.TakeSnapshot(true); err != nil {
 			return err
 		}
 		if res.TruncatedBytes == 0 && i+1 < len(l.segments) && res.NextOffset > l.segments[i+1].BaseOffset() {
@@ -297,6 +334,9 @@ func (l *Log) recover(recoveryPoint int64) error {
 			for _, later := range l.segments[i+1:] {
 				l.log.Warn().Int64("segment", later.BaseOffset()).Msg("deleting segment after a truncated one")
 				if err := later.DeleteFiles(); err != nil {
+					return err
+				}
+				if err := l.snaps.Remove(later.BaseOffset()); err != nil {
 					return err
 				}
 			}

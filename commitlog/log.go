@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/producer"
 	"github.com/kbroker/kbroker/segment"
 )
 
@@ -37,6 +38,13 @@ type Options struct {
 	// a storage error takes the log offline, so the owner of the log
 	// directory can take the directory offline.
 	OnStorageError func(error)
+	// ProducerIDExpirationMs is producer.id.expiration.ms; 0 means Kafka's
+	// default (one day).
+	ProducerIDExpirationMs int64
+	// ProducerIDExpirationCheckIntervalMs is
+	// producer.id.expiration.check.interval.ms, how often the log forgets
+	// expired producers; 0 means Kafka's default (ten minutes), < 0 never.
+	ProducerIDExpirationCheckIntervalMs int64
 }
 
 // Log is one partition's log: a directory of segments.
@@ -48,6 +56,9 @@ type Log struct {
 	log     zerolog.Logger
 	onError func(error)
 
+	producerExpirationMs int64
+	expireEvery          time.Duration // 0: no periodic expiry
+
 	mu            sync.RWMutex
 	cfg           Config             // guarded by mu
 	segments      []*segment.Segment // guarded by mu; sorted by base offset, last = active
@@ -57,6 +68,8 @@ type Log struct {
 	recoveryPoint int64              // guarded by mu; offsets below it are fsynced
 	lastFlush     int64              // guarded by mu; ms
 	epochs        *EpochCache        // guarded by mu
+	producers     *producer.State    // guarded by mu; see producers.go
+	snaps         *snapshotFiles     // guarded by mu; the .snapshot files
 	pending       []pendingDelete    // guarded by mu; segments renamed .deleted
 	failed        error              // guarded by mu; sticky storage failure
 	closed        bool               // guarded by mu
@@ -93,6 +106,13 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if l.now == nil {
 		l.now = func() int64 { return time.Now().UnixMilli() }
+	}
+	l.producerExpirationMs = opts.ProducerIDExpirationMs
+	switch every := opts.ProducerIDExpirationCheckIntervalMs; {
+	case every == 0:
+		l.expireEvery = time.Duration(producer.DefaultExpirationCheckIntervalMs) * time.Millisecond
+	case every > 0:
+		l.expireEvery = time.Duration(every) * time.Millisecond
 	}
 	if err := l.load(opts); err != nil {
 		l.closeSegments()

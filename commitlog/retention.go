@@ -85,6 +85,7 @@ func (l *Log) deleteWhile(reason string, pred func(s, next *segment.Segment) (bo
 	if len(deletable) == 0 {
 		return 0, nil
 	}
+	removed := deletable // Kafka drops the snapshots at all their bases, even a recreated one's
 	if len(deletable) == len(l.segments) {
 		// Always keep a segment: roll a new active one first.
 		fresh, err := l.rollLocked(l.leo)
@@ -106,12 +107,10 @@ func (l *Log) deleteWhile(reason string, pred func(s, next *segment.Segment) (bo
 	if err := l.incrementLogStartLocked(l.segments[0].BaseOffset()); err != nil {
 		return 0, err
 	}
-	gone := map[int64]bool{}
-	for _, s := range deletable {
-		gone[s.BaseOffset()] = true
-	}
-	if err := l.removeSnapshots(func(off int64) bool { return gone[off] }); err != nil {
-		return 0, err
+	for _, s := range removed {
+		if err := l.snaps.Remove(s.BaseOffset()); err != nil {
+			return 0, err
+		}
 	}
 	return len(deletable), nil
 }
@@ -149,6 +148,7 @@ func (l *Log) incrementLogStartLocked(offset int64) error {
 	l.logStart = offset
 	l.hw = max(l.hw, offset)
 	l.recoveryPoint = max(l.recoveryPoint, offset)
+	l.producers.OnLogStartOffsetIncremented(offset)
 	return l.epochs.TruncateFromStart(model.Offset(offset))
 }
 

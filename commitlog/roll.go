@@ -38,9 +38,23 @@ func (l *Log) Roll() error {
 }
 
 // rollLocked makes a new active segment at max(expected, LEO): the old one
-// gets its final time-index entry and trimmed indexes, and is fsynced by the
-// flusher, which then moves the recovery point to the new base.
+// gets its final time-index entry and trimmed indexes, the producer state is
+// snapshotted at the new base (Kafka does so to recover a segment from the
+// snapshot at its base), and the flusher fsyncs both, then moves the
+// recovery point to the new base.
 func (l *Log) rollLocked(expected int64) (*segment.Segment, error) {
+	s, err := l.rollSegmentLocked(expected)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.takeRollSnapshotLocked(s.BaseOffset()); err != nil {
+		return nil, err
+	}
+	l.scheduleFlush(s.BaseOffset())
+	return s, nil
+}
+
+func (l *Log) rollSegmentLocked(expected int64) (*segment.Segment, error) {
 	base := max(expected, l.leo)
 	old := l.active()
 	switch {
@@ -67,7 +81,6 @@ func (l *Log) rollLocked(expected int64) (*segment.Segment, error) {
 		return nil, err
 	}
 	l.segments = append(l.segments, s)
-	l.scheduleFlush(base)
 	l.log.Info().Int64("baseOffset", base).Msg("rolled new log segment")
 	return s, nil
 }

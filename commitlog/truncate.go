@@ -34,6 +34,9 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 		if err := l.deleteSegmentLocked(s); err != nil {
 			return true, l.fail(err)
 		}
+		if err := l.snaps.Remove(s.BaseOffset()); err != nil {
+			return true, l.fail(err)
+		}
 	}
 	l.segments = l.segments[:i+1]
 	s := l.active()
@@ -52,7 +55,9 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 	l.recoveryPoint = min(l.recoveryPoint, l.leo)
 	l.hw = min(l.hw, l.leo)
 	l.flushTo = min(l.flushTo, l.leo) // a roll point that no longer exists
-	return true, l.fail(l.removeSnapshots(func(off int64) bool { return off > t }))
+	// The producer state goes back to the newest snapshot at or below the
+	// new end (later ones are deleted) and replays the log from there.
+	return true, l.fail(l.rebuildProducerState(l.producers, l.leo, l.logStart, false))
 }
 
 // TruncateFullyAndStartAt deletes every segment and restarts the log empty at
@@ -74,10 +79,13 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 			return err
 		}
 	}
-	if err := l.removeSnapshots(func(int64) bool { return true }); err != nil {
+	if err := l.producers.TruncateFullyAndStartAt(offset); err != nil {
 		return err
 	}
-	return l.restartAtLocked(offset)
+	if err := l.restartAtLocked(offset); err != nil {
+		return err
+	}
+	return l.rebuildProducerState(l.producers, offset, offset, false)
 }
 
 // restartAtLocked finishes a full truncation: the fresh segment at offset

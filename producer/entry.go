@@ -161,6 +161,9 @@ func (e *Entry) endTxn(epoch int16, coordinatorEpoch int32, timestamp int64) {
 	e.LastTimestamp = timestamp
 }
 
+// Clone returns a copy that shares nothing with e.
+func (e *Entry) Clone() Entry { return *e.clone() }
+
 // clone copies the entry with its own batch slice.
 func (e *Entry) clone() *Entry {
 	c := *e

@@ -42,13 +42,9 @@ type State struct {
 	mapEnd    int64
 	lastSnap  int64
 
-	// Emulation of the java.util.HashMap Kafka keeps producers in, so that
-	// Entries (and snapshots) list them in Kafka's order: the table only
-	// grows (clear and remove keep it), a bucket's entries are in insertion
-	// order.
-	nextIns     uint64
-	tableCap    int           // 0 until the first insertion
-	bucketCount map[int32]int // entries per bucket while tableCap < 64
+	// table emulates the java.util.HashMap Kafka keeps producers in, so
+	// that Entries (and snapshots) list them in Kafka's order.
+	table hashTable
 }
 
 // NewState returns an empty state whose snapshots live in snaps.
@@ -145,13 +141,8 @@ func (s *State) Entries() []*Entry {
 	for _, e := range s.producers {
 		out = append(out, e)
 	}
-	mask := int32(s.tableCap - 1)
 	sort.Slice(out, func(i, j int) bool {
-		bi, bj := javaHash(out[i].ProducerID)&mask, javaHash(out[j].ProducerID)&mask
-		if bi != bj {
-			return bi < bj
-		}
-		return out[i].ins < out[j].ins
+		return s.table.less(out[i].ProducerID, out[i].ins, out[j].ProducerID, out[j].ins)
 	})
 	return out
 }
@@ -169,7 +160,7 @@ func (s *State) Load(entries []Entry, now int64) {
 // clear forgets every producer (the hash table keeps its size).
 func (s *State) clear() {
 	clear(s.producers)
-	clear(s.bucketCount)
+	s.table.clear()
 }
 
 // TakeSnapshot writes a snapshot at the map end offset if it is past the
@@ -300,56 +291,16 @@ func (s *State) RemoveStraySnapshots(segmentBases []int64) error {
 // deleted).
 func (s *State) RemoveSnapshot(offset int64) error { return s.snaps.Remove(offset) }
 
-// put inserts a producer that is not in the map, growing the emulated
-// table as java.util.HashMap.putVal does.
+// put inserts a producer that is not in the map.
 func (s *State) put(e *Entry) {
 	if _, ok := s.producers[e.ProducerID]; ok {
 		panic(fmt.Sprintf("producer: %d inserted twice", e.ProducerID))
 	}
-	if s.tableCap == 0 {
-		s.tableCap = 16
-		s.bucketCount = map[int32]int{}
-	}
-	e.ins = s.nextIns
-	s.nextIns++
 	s.producers[e.ProducerID] = e
-	if s.bucketCount != nil {
-		b := javaHash(e.ProducerID) & int32(s.tableCap-1)
-		s.bucketCount[b]++
-		// A ninth entry in one bucket: treeifyBin resizes instead while
-		// the table is smaller than 64.
-		if s.bucketCount[b] > 8 {
-			s.resize()
-		}
-	}
-	if len(s.producers) > s.tableCap/4*3 {
-		s.resize()
-	}
+	e.ins = s.table.insert(e.ProducerID)
 }
 
 func (s *State) remove(pid int64) {
 	delete(s.producers, pid)
-	if s.bucketCount != nil {
-		s.bucketCount[javaHash(pid)&int32(s.tableCap-1)]--
-	}
-}
-
-// resize doubles the emulated table.
-func (s *State) resize() {
-	s.tableCap *= 2
-	if s.tableCap >= 64 {
-		s.bucketCount = nil
-		return
-	}
-	clear(s.bucketCount)
-	for pid := range s.producers {
-		s.bucketCount[javaHash(pid)&int32(s.tableCap-1)]++
-	}
-}
-
-// javaHash is HashMap.hash(Long.valueOf(v)): Long.hashCode spread by its
-// high 16 bits.
-func javaHash(v int64) int32 {
-	h := uint32(uint64(v) ^ uint64(v)>>32)
-	return int32(h ^ h>>16)
+	s.table.remove(pid)
 }
