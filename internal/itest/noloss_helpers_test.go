@@ -165,13 +165,12 @@ func (l *ledger) errorSummary() string {
 
 // nolossProducerConfig is the sarama configuration of the producers.
 //
-// Without idempotence (InitProducerId is not served yet) retries are off:
+// Without idempotence (-noloss.idempotent=false) retries are off:
 // a record the broker acknowledged was then written exactly once, and a
 // failed send is "unknown" (in the log at most once). With idempotence
-// (-noloss.idempotent, to become the default once InitProducerId is
-// served) sarama retries and the broker deduplicates by sequence; the
-// checks stay the same and unknown outcomes become rare. That flag is the
-// only switch needed.
+// (-noloss.idempotent, the default) sarama retries and the broker
+// deduplicates by sequence; the checks stay the same and unknown outcomes
+// become rare.
 func nolossProducerConfig(idempotent bool) *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_9_0_0

@@ -26,7 +26,7 @@ var (
 	nolossKills      = flag.Int("noloss.kills", 3, "TestNoLoss: kill -9/restart cycles")
 	nolossDuration   = flag.Duration("noloss.duration", 0, "TestNoLoss: run kill cycles for this long instead of -noloss.kills")
 	nolossRate       = flag.Float64("noloss.rate", 1000, "TestNoLoss: records per second, all producers together")
-	nolossIdempotent = flag.Bool("noloss.idempotent", false, "TestNoLoss: idempotent producers with retries (needs InitProducerId)")
+	nolossIdempotent = flag.Bool("noloss.idempotent", true, "TestNoLoss: idempotent producers with retries (false: no retries, failed sends have an unknown outcome)")
 )
 
 const (
@@ -43,8 +43,9 @@ const (
 
 // TestNoLoss checks that replication loses nothing acknowledged while
 // brokers die: three broker processes, a topic with replication factor 3
-// and min.insync.replicas=2, producers writing sequenced records with
-// acks=all to every partition, consumers reading every partition up to
+// and min.insync.replicas=2, idempotent producers (sarama, retrying;
+// -noloss.idempotent=false for plain ones without retries) writing
+// sequenced records with acks=all to every partition, consumers reading every partition up to
 // the high watermark, and a loop that kill -9s a broker (the leader of
 // some partition most of the time), waits until the controller has moved
 // leadership and the ISRs off it and the producers got records through
