@@ -155,3 +155,21 @@ func TestFailedCheckpointWriteKeepsOldFile(t *testing.T) {
 		t.Fatalf("a checkpoint whose fsync failed replaced the old one: %v", got)
 	}
 }
+
+// A snapshot that cannot be written at a roll is a storage error like any
+// other write: the log goes offline.
+func TestFailedSnapshotWriteTakesLogOffline(t *testing.T) {
+	fs := faultfs.New()
+	l, _ := ftOpen(t, commitlog.DefaultConfig(), fs)
+	if _, err := l.AppendAsLeader(rtBatch(t, 0, 50), 0, record.FromClient); err != nil {
+		t.Fatal(err)
+	}
+	fs.Fail(faultfs.Write, commitlog.SnapshotSuffix, syscall.ENOSPC)
+	if err := l.Roll(); !ftIsStorageError(err) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("roll with a failing snapshot write: %v, want a storage error wrapping ENOSPC", err)
+	}
+	fs.Heal()
+	if _, err := l.AppendAsLeader(rtBatch(t, 1, 50), 0, record.FromClient); !errors.Is(err, kerr.KafkaStorageError) {
+		t.Fatalf("append after the failed snapshot: %v, want KAFKA_STORAGE_ERROR", err)
+	}
+}

@@ -546,7 +546,7 @@ func TestNewLogHasEmptyEpochCheckpoint(t *testing.T) {
 	}
 }
 
-// Producer snapshots (written by Kafka; kbroker keeps them consistent) past a
+// Producer snapshots (here unreadable ones in place of those the log wrote) past a
 // truncation point, or of a deleted segment, are removed.
 func TestSnapshotsFollowTruncationAndRetention(t *testing.T) {
 	cfg := rtConfig()

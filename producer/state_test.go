@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kbroker/kbroker/producer"
+	"github.com/kbroker/kbroker/record"
 )
 
 // The five newest batches are duplicates; the sixth newest is not (and, its
@@ -272,5 +273,39 @@ func TestTruncateFully(t *testing.T) {
 	}
 	if !s.IsEmpty() || len(m.Offsets()) != 0 || s.MapEndOffset() != 50 || s.LastSnapOffset() != 0 {
 		t.Fatalf("empty=%v snapshots %v map end %d last snap %d", s.IsEmpty(), m.Offsets(), s.MapEndOffset(), s.LastSnapOffset())
+	}
+}
+
+// Updates checks each producer's batches against what its earlier ones in
+// the same append left, collects the completed transactions, and changes
+// the State only when applied.
+func TestUpdates(t *testing.T) {
+	s, _ := newState()
+	u := s.NewUpdates(producer.FromReplication)
+	for _, b := range []record.Batch{
+		dataBatch(t, 33, 0, 0, 0, 2, true),
+		dataBatch(t, 1, 0, 0, 2, 1, false),
+		marker(t, 33, 0, record.ControlCommit, 2, 3),
+		dataBatch(t, 1, 0, 1, 4, 1, false),
+	} {
+		if err := u.Add(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() != 0 {
+		t.Fatal("state changed before Apply")
+	}
+	u.Apply()
+	if got, want := pids(s.Entries()), []int64{33, 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("order %v, want %v (same bucket, first seen first)", got, want)
+	}
+	if want := []producer.CompletedTxn{{ProducerID: 33, FirstOffset: 0, LastOffset: 3}}; !reflect.DeepEqual(u.Completed, want) {
+		t.Fatalf("completed %+v", u.Completed)
+	}
+	if e, _ := s.Entry(1); len(e.Batches()) != 2 || e.LastSeq() != 1 {
+		t.Fatalf("producer 1: %+v", e.Batches())
+	}
+	if e, _ := s.Entry(33); e.CurrentTxnFirstOffset != -1 || e.CoordinatorEpoch != 2 {
+		t.Fatalf("producer 33: %+v", *e)
 	}
 }
