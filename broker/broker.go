@@ -208,6 +208,7 @@ func (b *Broker) openLogDirs() error {
 		opts.StartOffsetCheckpointIntervalMs = int64(b.cfg.LogFlushStartOffsetCheckpointIntervalMs)
 		opts.HighWatermarkCheckpointMs = b.cfg.ReplicaHighWatermarkCheckpointIntervalMs
 		opts.DeleteDirDelayMs = b.cfg.LogSegmentDeleteDelayMs
+		opts.ProducerIDExpirationMs = int64(b.cfg.ProducerIDExpirationMs)
 		opts.OnOffline = func(err error) { b.log.Error().Err(err).Str("dir", path).Msg("log directory offline") }
 		d, err := logdir.Open(opts)
 		if err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	TickMs int64
 	// OnOffline is told when a storage error takes the directory offline.
 	OnOffline func(error)
+	// ProducerIDExpirationMs is producer.id.expiration.ms (0: Kafka's
+	// default, one day).
+	ProducerIDExpirationMs int64
 }
 
 // DefaultOptions returns Kafka's defaults for a directory at path.
@@ -185,7 +188,7 @@ func (d *Dir) loadLogs() error {
 				l, err := commitlog.Open(filepath.Join(d.path, name), commitlog.Options{
 					Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger,
 					HadCleanShutdown: clean, RecoveryPoint: recovery[tp], LogStartOffset: starts[tp], HighWatermark: hws[tp],
-					OnStorageError: d.logFailed,
+					OnStorageError: d.logFailed, ProducerIDExpirationMs: d.opts.ProducerIDExpirationMs,
 				})
 				results <- result{tp, l, err}
 			}
@@ -263,7 +266,7 @@ func (d *Dir) GetOrCreateLog(tp model.TopicPartition, topicID model.TopicID) (*c
 		var err error
 		l, err = commitlog.Open(filepath.Join(d.path, commitlog.DirName(tp)), commitlog.Options{
 			Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger, HadCleanShutdown: true,
-			OnStorageError: d.logFailed,
+			OnStorageError: d.logFailed, ProducerIDExpirationMs: d.opts.ProducerIDExpirationMs,
 		})
 		if err != nil {
 			return nil, d.failLocked(err)
