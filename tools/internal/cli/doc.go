@@ -2,7 +2,8 @@
 // (tools/kafka-topics, tools/kafka-console-producer,
 // tools/kafka-console-consumer, tools/kafka-broker-api-versions,
 // tools/kafka-get-offsets, tools/kafka-producer-perf-test,
-// tools/kafka-consumer-perf-test, tools/kafka-consumer-groups) share:
+// tools/kafka-consumer-perf-test, tools/kafka-consumer-groups,
+// tools/kafka-leader-election) share:
 //
 //   - a parser with joptsimple's rules, the option library of Kafka's own
 //     tools ("--name value", "--name=value", one leading hyphen, unique

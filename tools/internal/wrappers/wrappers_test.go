@@ -47,11 +47,11 @@ func script(t *testing.T, bin, name, stdin string, args ...string) result {
 
 func TestWrappers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds eight binaries")
+		t.Skip("builds nine binaries")
 	}
 	bin := t.TempDir()
 	for _, name := range []string{"kafka-topics.sh", "kafka-console-producer.sh", "kafka-console-consumer.sh",
-		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh", "kafka-consumer-groups.sh"} {
+		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh", "kafka-consumer-groups.sh", "kafka-leader-election.sh"} {
 		if r := script(t, bin, name, "", "--version"); r.code != 0 || r.stdout != "3.9.0\n" {
 			t.Fatalf("%s --version: %+v", name, r)
 		}
