@@ -76,7 +76,7 @@ func bench(ctx context.Context, cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "rebalance: %d members, first join %v (includes group.initial.rebalance.delay.ms), one more member: median %v (min %v, max %v, %d rounds)\n",
 		cfg.members, first.Round(time.Millisecond), times[len(times)/2].Round(time.Millisecond),
 		times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), len(times))
-	n, err := commits(ctx, cfg, adm)
+	n, err := commits(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,10 @@ func waitGeneration(ctx context.Context, members []*member, after int32) (int32,
 }
 
 // commits runs the commit loop and returns how many commits succeeded.
-func commits(ctx context.Context, cfg config, adm *kadm.Client) (int64, error) {
+// commits runs the committers, each with its own client (its own
+// connections): a broker handles one request per connection at a time, as
+// Kafka does, so committers sharing a client would wait for each other.
+func commits(ctx context.Context, cfg config) (int64, error) {
 	var n atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
@@ -189,6 +192,17 @@ func commits(ctx context.Context, cfg config, adm *kadm.Client) (int64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.seeds...))
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				return
+			}
+			defer cl.Close()
+			adm := kadm.NewClient(cl)
 			group := fmt.Sprintf("bench-commits-%d-%d", time.Now().UnixNano(), i)
 			off := kadm.Offsets{}
 			for o := int64(1); time.Now().Before(deadline); o++ {
