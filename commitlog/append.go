@@ -234,6 +234,18 @@ func (l *Log) writeLocked(chunk []byte, last, maxTimestamp, shallowOffsetOfMax i
 	l.leo = last + 1
 	if updates != nil {
 		updates.Apply()
+		// Each marker closes a transaction; an aborted one goes into the
+		// .txnindex of the segment holding the marker, with the last stable
+		// offset right after it (Kafka's UnifiedLog.append).
+		seg := l.active()
+		if err := updates.CompleteTxns(func(c producer.CompletedTxn, lso int64) error {
+			if !c.IsAborted {
+				return nil
+			}
+			return seg.AppendAbortedTxn(abortedTxn(c, lso))
+		}); err != nil {
+			return l.fail(err)
+		}
 	}
 	l.producers.SetMapEndOffset(l.leo)
 	if l.leo-l.recoveryPoint >= l.cfg.FlushMessages {

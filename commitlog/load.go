@@ -143,7 +143,13 @@ func (l *Log) load(opts Options) error {
 	if err := l.producers.RemoveStraySnapshots(segBases); err != nil {
 		return err
 	}
-	return l.rebuildProducerState(l.producers, l.leo, l.logStart, opts.HadCleanShutdown)
+	if err := l.rebuildProducerState(l.producers, l.leo, l.logStart, opts.HadCleanShutdown); err != nil {
+		return err
+	}
+	// Kafka sets the checkpointed high watermark after loading, which
+	// forgets the replayed transactions whose markers are below it.
+	l.producers.OnHighWatermarkUpdated(l.hw)
+	return nil
 }
 
 // resolveStrayFiles removes leftovers of interrupted deletions and cleanings
@@ -312,14 +318,25 @@ func (l *Log) recover(recoveryPoint, logStartCheckpoint int64) error {
 		if err := l.rebuildProducerState(ps, s.BaseOffset(), logStartCheckpoint, false); err != nil {
 			return err
 		}
+		// The .txnindex is rebuilt from the markers, as Kafka's
+		// LogSegment.recover resets it and re-adds every aborted one.
+		if err := s.ResetTxnIndex(); err != nil {
+			return err
+		}
+		var aborted []segment.AbortedTxn
 		res, err := s.Recover(func(b record.Batch) error {
 			if err := l.assignRecoveredEpoch(b); err != nil {
 				return err
 			}
-			return recoveredBatch(ps, b)
+			return recoveredBatch(ps, b, &aborted)
 		})
 		if err != nil {
 			return err
+		}
+		for _, a := range aborted {
+			if err := s.AppendAbortedTxn(a); err != nil {
+				return err
+			}
 		}
 		if _, err := ps.TakeSnapshot(true); err != nil {
 			return err

@@ -156,6 +156,7 @@ func (l *Log) SetHighWatermark(hw model.Offset) model.Offset {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.hw = min(max(int64(hw), l.logStart), l.leo)
+	l.producers.OnHighWatermarkUpdated(l.hw)
 	return model.Offset(l.hw)
 }
 

@@ -76,6 +76,10 @@ func (l *Log) rebuildProducerState(ps *producer.State, lastOffset, logStart int6
 				return err
 			}
 			u.Apply()
+			// The segment's .txnindex already holds the aborted ones.
+			if err := u.CompleteTxns(nil); err != nil {
+				return err
+			}
 		}
 	}
 	ps.SetMapEndOffset(lastOffset)
@@ -139,14 +143,23 @@ func forEachProducerBatch(s *segment.Segment, from, to int64, fn func(b record.B
 }
 
 // recoveredBatch feeds one batch of a segment under recovery to ps (Kafka's
-// LogSegment.updateProducerState).
-func recoveredBatch(ps *producer.State, b record.Batch) error {
+// LogSegment.updateProducerState); the transactions its marker aborts are
+// added to *aborted, for the segment's rebuilt .txnindex.
+func recoveredBatch(ps *producer.State, b record.Batch, aborted *[]segment.AbortedTxn) error {
 	if b.HasProducerID() {
 		u := ps.NewUpdates(producer.FromReplication)
 		if err := u.Add(b); err != nil {
 			return err
 		}
 		u.Apply()
+		if err := u.CompleteTxns(func(c producer.CompletedTxn, lso int64) error {
+			if c.IsAborted {
+				*aborted = append(*aborted, abortedTxn(c, lso))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	ps.SetMapEndOffset(b.NextOffset())
 	return nil

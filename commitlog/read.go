@@ -23,6 +23,11 @@ type ReadResult struct {
 	HighWatermark      model.Offset
 	LogStartOffset     model.Offset
 	LogEndOffset       model.Offset
+	// LastStableOffset is the log's last stable offset at the read.
+	LastStableOffset model.Offset
+	// AbortedTxns are the aborted transactions overlapping the range read,
+	// for ReadCommitted only (nil otherwise).
+	AbortedTxns []segment.AbortedTxn
 }
 
 // Read returns whole batches starting with the one that holds offset, up to
@@ -36,9 +41,29 @@ func (l *Log) Read(offset model.Offset, maxBytes int, upperBound model.Offset, m
 	if err := l.checkUsable(); err != nil {
 		return ReadResult{}, err
 	}
+	return l.readLocked(offset, maxBytes, upperBound, minOneBatch, false)
+}
+
+// ReadCommitted is a read_committed consumer's read: up to the last stable
+// offset, with the aborted transactions that overlap the range read
+// (ReadResult.AbortedTxns, never nil).
+func (l *Log) ReadCommitted(offset model.Offset, maxBytes int, minOneBatch bool) (ReadResult, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if err := l.checkUsable(); err != nil {
+		return ReadResult{}, err
+	}
+	return l.readLocked(offset, maxBytes, model.Offset(l.lastStableLocked()), minOneBatch, true)
+}
+
+func (l *Log) readLocked(offset model.Offset, maxBytes int, upperBound model.Offset, minOneBatch, aborted bool) (ReadResult, error) {
 	res := ReadResult{
 		HighWatermark: model.Offset(l.hw), LogStartOffset: model.Offset(l.logStart), LogEndOffset: model.Offset(l.leo),
-		FirstOffset: offset, NextOffset: offset,
+		LastStableOffset: model.Offset(l.lastStableLocked()),
+		FirstOffset:      offset, NextOffset: offset,
+	}
+	if aborted {
+		res.AbortedTxns = []segment.AbortedTxn{}
 	}
 	off := int64(offset)
 	if off < l.logStart || off > l.leo {
@@ -74,6 +99,11 @@ func (l *Log) Read(offset model.Offset, maxBytes int, upperBound model.Offset, m
 			res.Range = r.Range
 			res.FirstOffset, res.NextOffset = model.Offset(r.FirstOffset), model.Offset(r.NextOffset)
 			res.FirstBatchTooLarge = r.FirstBatchTooLarge
+			if aborted {
+				if res.AbortedTxns, err = l.collectAbortedLocked(off, i, r.Range); err != nil {
+					return res, l.failRead(err)
+				}
+			}
 			return res, nil
 		}
 	}

@@ -149,6 +149,7 @@ func (l *Log) incrementLogStartLocked(offset int64) error {
 	l.hw = max(l.hw, offset)
 	l.recoveryPoint = max(l.recoveryPoint, offset)
 	l.producers.OnLogStartOffsetIncremented(offset)
+	l.producers.OnHighWatermarkUpdated(l.hw)
 	return l.epochs.TruncateFromStart(model.Offset(offset))
 }
 

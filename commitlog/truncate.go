@@ -57,7 +57,13 @@ func (l *Log) TruncateTo(target model.Offset) (bool, error) {
 	l.flushTo = min(l.flushTo, l.leo) // a roll point that no longer exists
 	// The producer state goes back to the newest snapshot at or below the
 	// new end (later ones are deleted) and replays the log from there.
-	return true, l.fail(l.rebuildProducerState(l.producers, l.leo, l.logStart, false))
+	if err := l.rebuildProducerState(l.producers, l.leo, l.logStart, false); err != nil {
+		return true, l.fail(err)
+	}
+	if l.hw >= l.leo {
+		l.producers.OnHighWatermarkUpdated(l.hw)
+	}
+	return true, nil
 }
 
 // TruncateFullyAndStartAt deletes every segment and restarts the log empty at

@@ -41,8 +41,9 @@ type CompletedTxn struct {
 type Append struct {
 	partition string
 	origin    Origin
-	current   *Entry // state before the append; never nil (an empty entry for a new producer)
-	updated   *Entry // what the append leads to; starts with no batches
+	current   *Entry  // state before the append; never nil (an empty entry for a new producer)
+	updated   *Entry  // what the append leads to; starts with no batches
+	started   []int64 // first offsets of the transactions this append opened
 }
 
 // ProducerID is the producer this append is for.
@@ -113,6 +114,7 @@ func (a *Append) AppendDataBatch(epoch int16, firstSeq, lastSeq int32, lastTimes
 			a.updated.ProducerID, firstOffset, a.partition, kerr.InvalidTxnState)
 	case a.updated.CurrentTxnFirstOffset < 0 && transactional:
 		a.updated.CurrentTxnFirstOffset = firstOffset
+		a.started = append(a.started, firstOffset)
 	}
 	return nil
 }

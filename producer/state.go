@@ -45,6 +45,11 @@ type State struct {
 	// table emulates the java.util.HashMap Kafka keeps producers in, so
 	// that Entries (and snapshots) list them in Kafka's order.
 	table hashTable
+
+	// ongoing are the open transactions, unreplicated the closed ones whose
+	// marker the high watermark has not passed (txns.go).
+	ongoing      txnList
+	unreplicated txnList
 }
 
 // NewState returns an empty state whose snapshots live in snaps.
@@ -67,8 +72,9 @@ func (s *State) SetExpirationMs(ms int64) {
 // Len is the number of producers.
 func (s *State) Len() int { return len(s.producers) }
 
-// IsEmpty reports that no producer is known.
-func (s *State) IsEmpty() bool { return len(s.producers) == 0 }
+// IsEmpty reports that no producer is known and no closed transaction
+// waits for replication.
+func (s *State) IsEmpty() bool { return len(s.producers) == 0 && len(s.unreplicated) == 0 }
 
 // Entry returns a producer's state. The entry must not be modified.
 func (s *State) Entry(pid int64) (*Entry, bool) {
@@ -102,9 +108,12 @@ func (s *State) PrepareUpdate(pid int64, origin Origin) *Append {
 func (s *State) Update(a *Append) {
 	if cur, ok := s.producers[a.ProducerID()]; ok {
 		cur.update(a.updated)
-		return
+	} else {
+		s.put(a.updated.clone())
 	}
-	s.put(a.updated.clone())
+	for _, first := range a.started {
+		s.ongoing.put(TxnMetadata{ProducerID: a.ProducerID(), FirstOffset: first, LastOffset: -1})
+	}
 }
 
 // MapEndOffset is the log offset the state corresponds to.
@@ -153,6 +162,9 @@ func (s *State) Load(entries []Entry, now int64) {
 		e := entries[i].clone()
 		if !s.IsExpired(e, now) {
 			s.put(e)
+			if e.CurrentTxnFirstOffset >= 0 {
+				s.ongoing.put(TxnMetadata{ProducerID: e.ProducerID, FirstOffset: e.CurrentTxnFirstOffset, LastOffset: -1})
+			}
 		}
 	}
 }
@@ -161,6 +173,7 @@ func (s *State) Load(entries []Entry, now int64) {
 func (s *State) clear() {
 	clear(s.producers)
 	s.table.clear()
+	s.ongoing, s.unreplicated = s.ongoing[:0], s.unreplicated[:0]
 }
 
 // TakeSnapshot writes a snapshot at the map end offset if it is past the
@@ -238,6 +251,7 @@ func (s *State) loadFromSnapshot(logStart, now int64) error {
 // OnLogStartOffsetIncremented brings the map end offset up to a new log
 // start offset.
 func (s *State) OnLogStartOffsetIncremented(logStart int64) {
+	s.removeUnreplicated(logStart)
 	s.mapEnd = max(s.mapEnd, logStart)
 	if off, ok := s.LatestSnapshotOffset(); ok {
 		s.lastSnap = off

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 )
 
 const txnEntrySize = 34
@@ -186,4 +187,55 @@ func (s *Segment) CollectAbortedTxns(fetchOffset, upperBound int64) ([]AbortedTx
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.txnIdx.collect(fetchOffset, upperBound)
+}
+
+// reset empties the index (its file, if any, is kept with no entries), as
+// Kafka's TransactionIndex.reset before a segment is recovered.
+func (t *txnIndex) reset() error {
+	if err := t.load(); err != nil {
+		return err
+	}
+	t.entries = nil
+	if t.f == nil {
+		return nil
+	}
+	return storageErr("truncate", t.path, t.f.Truncate(0))
+}
+
+// ResetTxnIndex empties the segment's .txnindex before recovery re-adds
+// the aborted transactions of its markers.
+func (s *Segment) ResetTxnIndex() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.txnIdx.reset()
+}
+
+// AbortedTxns lists the segment's .txnindex entries.
+func (s *Segment) AbortedTxns() ([]AbortedTxn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.txnIdx.load(); err != nil {
+		return nil, err
+	}
+	return append([]AbortedTxn(nil), s.txnIdx.entries...), nil
+}
+
+// FetchUpperBoundOffset is the offset of the first offset-index entry whose
+// position is at or past startPos+size (Kafka's
+// OffsetIndex.fetchUpperBoundOffset): the bound of a fetch that read size
+// bytes from the batch at startPos, used to collect aborted transactions.
+// ok is false when no entry lies that far.
+func (s *Segment) FetchUpperBoundOffset(startPos, size int64) (int64, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadIndexesLocked(); err != nil {
+		return 0, false, err
+	}
+	target := startPos + size
+	o := s.offIdx
+	i := sort.Search(o.entries, func(i int) bool { return int64(o.at(i).Position) >= target })
+	if i == o.entries {
+		return 0, false, nil
+	}
+	return o.at(i).Offset, true, nil
 }
