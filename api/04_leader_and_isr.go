@@ -6,6 +6,7 @@ import (
 	"github.com/kbroker/kbroker/group"
 	"github.com/kbroker/kbroker/model"
 	"github.com/kbroker/kbroker/replica"
+	"github.com/kbroker/kbroker/txn"
 )
 
 // leaderAndIsr applies the controller's LeaderAndIsr (key 4).
@@ -42,27 +43,30 @@ func (h *Handler) leaderAndIsr(req *kmsg.LeaderAndISRRequest) kmsg.Response {
 	return resp
 }
 
-// moveCoordinators tells the group coordinator about __consumer_offsets
-// partitions this request made this broker lead (load them) or follow
-// (unload them), as Kafka's onLeadershipChange does.
+// moveCoordinators tells the group and transaction coordinators about
+// __consumer_offsets and __transaction_state partitions this request made
+// this broker lead (load them) or follow (unload them), as Kafka's
+// onLeadershipChange does.
 func (h *Handler) moveCoordinators(req *kmsg.LeaderAndISRRequest, results []replica.PartitionResult) {
-	if h.d.Groups == nil {
+	coords := h.coordinators()
+	if len(coords) == 0 {
 		return
 	}
-	failed := map[int32]bool{}
+	failed := map[model.TopicPartition]bool{}
 	for _, r := range results {
-		if r.TP.Topic == group.OffsetsTopic && r.Err != nil {
-			failed[r.TP.Partition] = true
+		if r.Err != nil {
+			failed[r.TP] = true
 		}
 	}
 	apply := func(topic string, p kmsg.LeaderAndISRRequestTopicPartition) {
-		if topic != group.OffsetsTopic || failed[p.Partition] {
+		c, ok := coords[topic]
+		if !ok || failed[model.TopicPartition{Topic: topic, Partition: p.Partition}] {
 			return
 		}
 		if model.BrokerID(p.Leader) == h.d.BrokerID {
-			h.d.Groups.Elect(p.Partition, p.LeaderEpoch)
+			c.Elect(p.Partition, p.LeaderEpoch)
 		} else {
-			h.d.Groups.Resign(p.Partition, p.LeaderEpoch)
+			c.Resign(p.Partition, p.LeaderEpoch)
 		}
 	}
 	for _, p := range req.PartitionStates {
@@ -73,4 +77,24 @@ func (h *Handler) moveCoordinators(req *kmsg.LeaderAndISRRequest, results []repl
 			apply(t.Topic, p)
 		}
 	}
+}
+
+// coordinator is what the group and transaction coordinators share:
+// loading a partition of their internal topic on leadership, unloading it
+// when leadership moves or the replica stops.
+type coordinator interface {
+	Elect(p, epoch int32)
+	Resign(p, epoch int32)
+}
+
+// coordinators maps the internal topics to their coordinators.
+func (h *Handler) coordinators() map[string]coordinator {
+	out := map[string]coordinator{}
+	if h.d.Groups != nil {
+		out[group.OffsetsTopic] = h.d.Groups
+	}
+	if h.d.Txn != nil {
+		out[txn.StateTopic] = h.d.Txn
+	}
+	return out
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/kbroker/kbroker/group"
 )
 
 // stopReplica applies the controller's StopReplica (key 5).
@@ -14,11 +12,11 @@ func (h *Handler) stopReplica(req *kmsg.StopReplicaRequest) kmsg.Response {
 		resp.ErrorCode = errorCode(err)
 		return resp
 	}
-	if h.d.Groups != nil {
-		epochs := stopReplicaEpochs(req)
+	for topic, c := range h.coordinators() {
+		epochs := stopReplicaEpochs(req, topic)
 		for _, r := range results {
-			if r.TP.Topic == group.OffsetsTopic && r.Err == nil {
-				h.d.Groups.Resign(r.TP.Partition, epochs[r.TP.Partition])
+			if r.TP.Topic == topic && r.Err == nil {
+				c.Resign(r.TP.Partition, epochs[r.TP.Partition])
 			}
 		}
 	}
@@ -30,12 +28,12 @@ func (h *Handler) stopReplica(req *kmsg.StopReplicaRequest) kmsg.Response {
 	return resp
 }
 
-// stopReplicaEpochs maps the __consumer_offsets partitions of a StopReplica
-// to their leader epochs (-1, "any", before v3).
-func stopReplicaEpochs(req *kmsg.StopReplicaRequest) map[int32]int32 {
+// stopReplicaEpochs maps the partitions of an internal topic in a
+// StopReplica to their leader epochs (-1, "any", before v3).
+func stopReplicaEpochs(req *kmsg.StopReplicaRequest, topic string) map[int32]int32 {
 	out := map[int32]int32{}
 	for _, t := range req.Topics {
-		if t.Topic != group.OffsetsTopic {
+		if t.Topic != topic {
 			continue
 		}
 		out[t.Partition] = -1

@@ -11,6 +11,7 @@ import (
 	"github.com/kbroker/kbroker/admin"
 	"github.com/kbroker/kbroker/group"
 	"github.com/kbroker/kbroker/netserver"
+	"github.com/kbroker/kbroker/txn"
 )
 
 // Key types of FindCoordinator.
@@ -20,7 +21,8 @@ const (
 )
 
 // findCoordinator answers FindCoordinator (key 10): the leader of the
-// key's __consumer_offsets partition. While the topic does not exist it is
+// key's __consumer_offsets partition (key type 0, groups) or
+// __transaction_state partition (key type 1, transactional ids). While the topic does not exist it is
 // created (as Kafka's AutoTopicCreationManager does) and the answer is
 // COORDINATOR_NOT_AVAILABLE; so it is while the partition has no live
 // leader. v4+ asks for several keys at once.
@@ -50,19 +52,29 @@ func (h *Handler) coordinatorFor(ctx context.Context, listener string, keyType i
 		}
 		return c
 	}
+	var topic string
+	var p int32
 	switch {
+	case keyType == coordinatorTransaction && h.d.Txn != nil:
+		topic = txn.StateTopic
+		if _, _, ok := h.d.Cache.Topic(topic); !ok {
+			h.createTxnTopic(ctx)
+			return fail(kerr.CoordinatorNotAvailable)
+		}
+		p, _ = h.d.Txn.PartitionOf(key)
 	case keyType == coordinatorTransaction:
-		// The transaction coordinator does not exist yet.
 		return fail(kerr.CoordinatorNotAvailable)
 	case keyType != coordinatorGroup || h.d.Groups == nil:
 		return fail(kerr.InvalidRequest)
+	default:
+		topic = group.OffsetsTopic
+		if _, _, ok := h.d.Cache.Topic(topic); !ok {
+			h.createOffsetsTopic(ctx)
+			return fail(kerr.CoordinatorNotAvailable)
+		}
+		p, _ = h.d.Groups.PartitionOf(key)
 	}
-	parts, _, ok := h.d.Cache.Topic(group.OffsetsTopic)
-	if !ok {
-		h.createOffsetsTopic(ctx)
-		return fail(kerr.CoordinatorNotAvailable)
-	}
-	p, _ := h.d.Groups.PartitionOf(key)
+	parts, _, _ := h.d.Cache.Topic(topic)
 	for _, pu := range parts {
 		if pu.Partition != p || pu.Leader < 0 {
 			continue
@@ -106,5 +118,36 @@ func (h *Handler) createOffsetsTopic(ctx context.Context) {
 type OffsetsTopicSettings struct {
 	Partitions        int32
 	ReplicationFactor int16
+	SegmentBytes      int32
+}
+
+// createTxnTopic creates __transaction_state with Kafka's settings for it
+// (TransactionStateManager.transactionTopicConfigs: transaction.state.log.*
+// partitions, replication factor, min ISR and segment bytes; compacted,
+// uncompressed, no unclean leader election). Failures are only logged: the
+// client keeps getting COORDINATOR_NOT_AVAILABLE.
+func (h *Handler) createTxnTopic(ctx context.Context) {
+	o := h.d.TxnTopic
+	t := admin.CreatableTopic{Name: txn.StateTopic, NumPartitions: o.Partitions, ReplicationFactor: o.ReplicationFactor,
+		Configs: []admin.TopicConfig{
+			{Name: "unclean.leader.election.enable", Value: kmsg.StringPtr("false")},
+			{Name: "compression.type", Value: kmsg.StringPtr("uncompressed")},
+			{Name: "cleanup.policy", Value: kmsg.StringPtr("compact")},
+			{Name: "min.insync.replicas", Value: kmsg.StringPtr(strconv.Itoa(int(o.MinISR)))},
+			{Name: "segment.bytes", Value: kmsg.StringPtr(strconv.Itoa(int(o.SegmentBytes)))},
+		}}
+	for _, r := range h.d.Admin.CreateTopics(ctx, []admin.CreatableTopic{t}, false, h.brokerMetadatas(), h.cached) {
+		if r.Err != nil && errorCode(r.Err) != kerr.TopicAlreadyExists.Code {
+			h.log.Warn().Err(r.Err).Int32("partitions", o.Partitions).Int16("replicationFactor", o.ReplicationFactor).
+				Msg("creating " + txn.StateTopic + " failed (transaction.state.log.replication.factor above the live brokers?)")
+		}
+	}
+}
+
+// TxnTopicSettings are the transaction.state.log.* settings.
+type TxnTopicSettings struct {
+	Partitions        int32
+	ReplicationFactor int16
+	MinISR            int32
 	SegmentBytes      int32
 }

@@ -36,6 +36,9 @@ var versions = map[int16]versionRange{
 	20: {0, 6},  // DeleteTopics
 	22: {0, 5},  // InitProducerId
 	23: {0, 4},  // OffsetForLeaderEpoch
+	24: {0, 5},  // AddPartitionsToTxn
+	25: {0, 4},  // AddOffsetsToTxn
+	26: {0, 4},  // EndTxn
 	32: {0, 4},  // DescribeConfigs
 	37: {0, 3},  // CreatePartitions
 	42: {0, 2},  // DeleteGroups
@@ -43,6 +46,8 @@ var versions = map[int16]versionRange{
 	47: {0, 0},  // OffsetDelete
 	56: {0, 3},  // AlterPartition
 	60: {0, 1},  // DescribeCluster
+	65: {0, 0},  // DescribeTransactions
+	66: {0, 1},  // ListTransactions
 }
 
 // clientSoftware is the pattern ApiVersions v3+ requires of the client's

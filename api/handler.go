@@ -13,6 +13,7 @@ import (
 	"github.com/kbroker/kbroker/model"
 	"github.com/kbroker/kbroker/netserver"
 	"github.com/kbroker/kbroker/replica"
+	"github.com/kbroker/kbroker/txn"
 )
 
 // Deps are the services the handlers use.
@@ -41,6 +42,11 @@ type Deps struct {
 	ProducerIDs ProducerIDSource
 	// Groups is the group coordinator.
 	Groups *group.Coordinator
+	// Txn is the transaction coordinator; nil answers
+	// COORDINATOR_NOT_AVAILABLE to transactional requests.
+	Txn *txn.Coordinator
+	// TxnTopic holds the settings __transaction_state is created with.
+	TxnTopic TxnTopicSettings
 	// OffsetsTopic holds the settings __consumer_offsets is created with.
 	OffsetsTopic OffsetsTopicSettings
 	// TopicCompression is a topic's compression.type ("producer",
@@ -125,6 +131,16 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.alterPartition(ctx, r))
 	case *kmsg.ElectLeadersRequest:
 		return reply(h.electLeaders(ctx, r))
+	case *kmsg.AddPartitionsToTxnRequest:
+		return reply(h.addPartitionsToTxn(ctx, r))
+	case *kmsg.AddOffsetsToTxnRequest:
+		return reply(h.addOffsetsToTxn(ctx, r))
+	case *kmsg.EndTxnRequest:
+		return reply(h.endTxn(ctx, r))
+	case *kmsg.DescribeTransactionsRequest:
+		return reply(h.describeTransactions(r))
+	case *kmsg.ListTransactionsRequest:
+		return reply(h.listTransactions(r))
 	}
 	if h.d.Groups == nil {
 		h.log.Warn().Int16("key", req.Key).Msg("group request without a group coordinator; closing the connection")

@@ -40,10 +40,15 @@ type Broker struct {
 	cache     *metacache.Cache
 	replicas  *replica.Manager
 	groups    *group.Coordinator
-	server    *netserver.Server
-	ctrl      *controller.Controller
-	topics    *topicConfigs
-	reg       zkmeta.BrokerRegistration
+	// producerIDs, txns and markers: producer ids and the transaction
+	// coordinator (txn.go).
+	producerIDs *txn.ProducerIDs
+	txns        *txn.Coordinator
+	markers     *markerChannel
+	server      *netserver.Server
+	ctrl        *controller.Controller
+	topics      *topicConfigs
+	reg         zkmeta.BrokerRegistration
 	// brokerEpoch is the czxid of the current registration (0 before).
 	brokerEpoch atomic.Int64
 
@@ -122,6 +127,8 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 		Controller:        b.controllerAddr,
 	})
 	b.groups = b.newGroupCoordinator()
+	b.producerIDs = txn.NewProducerIDs(b.id, b.zk)
+	b.txns = b.newTxnCoordinator(b.producerIDs)
 	b.ctrl = controller.New(controller.Options{
 		BrokerID: b.id, ZK: b.zk, InterBrokerListener: b.cfg.InterBrokerListenerName,
 		DeleteTopicEnable:                  b.cfg.DeleteTopicEnable,
@@ -263,7 +270,9 @@ func (b *Broker) apiHandler() *api.Handler {
 		},
 		TopicCompression: func(topic string) string { return b.topics.effective(topic).CompressionType },
 		Groups:           b.groups,
-		ProducerIDs:      txn.NewProducerIDs(b.id, b.zk),
+		ProducerIDs:      b.producerIDs,
+		Txn:              b.txns,
+		TxnTopic:         b.txnTopicSettings(),
 		OffsetsTopic:     b.offsetsTopicSettings(),
 		Logger:           b.log,
 	})
@@ -352,6 +361,12 @@ func (b *Broker) Close() error {
 		}
 		if b.groups != nil {
 			b.groups.Close()
+		}
+		if b.txns != nil {
+			b.txns.Close()
+		}
+		if b.markers != nil {
+			b.markers.Close()
 		}
 		if b.replicas != nil {
 			b.replicas.Close()

@@ -82,8 +82,13 @@ func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry)
 }
 
 func (l *offsetsLog) Load(ctx context.Context, p int32, fn func(offset int64, key, value []byte) error) error {
-	tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
-	part, ok := l.replicas.Partition(tp)
+	return readLocal(ctx, l.replicas, model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}, l.loadBuffer, fn)
+}
+
+// readLocal calls fn for every data record of a local replica from its log
+// start to its log end (loading a coordinator's partition).
+func readLocal(ctx context.Context, replicas *replica.Manager, tp model.TopicPartition, loadBuffer int, fn func(offset int64, key, value []byte) error) error {
+	part, ok := replicas.Partition(tp)
 	if !ok {
 		return kerr.NotLeaderForPartition
 	}
@@ -93,7 +98,7 @@ func (l *offsetsLog) Load(ctx context.Context, p int32, fn func(offset int64, ke
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := log.Read(off, l.loadBuffer, end, true)
+		r, err := log.Read(off, loadBuffer, end, true)
 		if err != nil {
 			return fmt.Errorf("reading %s at %d: %w", tp, off, err)
 		}
