@@ -49,7 +49,7 @@ func TestRecordGoldenBytes(t *testing.T) {
 
 func TestParseRecordRoundTrip(t *testing.T) {
 	m := &Metadata{ProducerID: 1000, ProducerEpoch: 2, TimeoutMs: 60000, State: PrepareCommit,
-		Partitions: []model.TopicPartition{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "b", Partition: 3}},
+		Partitions:   []model.TopicPartition{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "b", Partition: 3}},
 		LastUpdateMs: 10, StartTimestamp: 9}
 	id, got, err := ParseRecord(KeyBytes("my-id"), ValueBytes(m))
 	if err != nil || id != "my-id" || !reflect.DeepEqual(got, m) {
