@@ -28,7 +28,8 @@ func initProducerID(t *testing.T, addr string, mutate func(*kmsg.InitProducerIDR
 // TestInitProducerID: idempotent producers get producer ids from blocks of
 // 1000 each broker takes in /latest_producer_id_block (Kafka's JSON, ends
 // as strings); a producer id without an epoch is INVALID_REQUEST; a
-// transactional id waits for the transaction coordinator; and sarama's
+// transactional id goes to its coordinator (NOT_COORDINATOR here: no
+// broker coordinates anything before FindCoordinator); and sarama's
 // idempotent producer writes batches carrying its id and sequences.
 func TestInitProducerID(t *testing.T) {
 	c := newCluster(t, 2, nil)
@@ -67,8 +68,8 @@ func TestInitProducerID(t *testing.T) {
 	}
 	txnID := "tx"
 	r = initProducerID(t, a.Addr(), func(r *kmsg.InitProducerIDRequest) { r.TransactionalID = &txnID })
-	if r.ErrorCode != kerr.CoordinatorNotAvailable.Code {
-		t.Fatalf("transactional id: error %v, want COORDINATOR_NOT_AVAILABLE", kerr.ErrorForCode(r.ErrorCode))
+	if r.ErrorCode != kerr.NotCoordinator.Code {
+		t.Fatalf("transactional id sent to a broker that does not coordinate it: error %v, want NOT_COORDINATOR", kerr.ErrorForCode(r.ErrorCode))
 	}
 
 	// sarama's idempotent producer.
