@@ -2,9 +2,12 @@ package itest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/internal/testcluster"
@@ -276,4 +279,68 @@ func TestTxnCoordinatorFailover(t *testing.T) {
 func errorIs(err, target error) bool {
 	ke, ok := err.(*kerr.Error)
 	return ok && ke == target
+}
+
+// TestTxnFranzGoCommitAndAbort: a franz-go transactional producer
+// (kgo.TransactionalID) commits one transaction and aborts another; the
+// markers reach the partition leaders (WriteTxnMarkers), the coordinator
+// completes both, and a read_committed consumer sees only the committed
+// records.
+func TestTxnFranzGoCommitAndAbort(t *testing.T) {
+	c := newCluster(t, 3, map[string]string{"transaction.state.log.num.partitions": "3"})
+	adm := newAdmin(t, c)
+	const topic, id = "txn-kgo", "kgo-producer"
+	createTopic(t, c, adm, topic, 2, 3, nil)
+	seeds := c.BootstrapAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("kbroker-itest"), kgo.RetryTimeout(waitLong),
+		kgo.TransactionalID(id), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	ctx := testCtx(t, waitLong)
+	run := func(n int, prefix string, commit kgo.TransactionEndTry) {
+		t.Helper()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(fmt.Sprintf("%s-%d", prefix, i))}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cl.EndTransaction(ctx, commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(10, "committed", kgo.TryCommit)
+	run(5, "aborted", kgo.TryAbort)
+	run(4, "second", kgo.TryCommit)
+	coord := waitTxnCoordinator(t, c, seeds[0], id, -1)
+	eventually(t, waitLong, "the last transaction complete", func() error {
+		d := describeTxn(t, coord.Addr(), id)
+		if d.State != "CompleteCommit" {
+			return fmt.Errorf("state %s", d.State)
+		}
+		return nil
+	})
+	cons := newClient(t, seeds, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	got := map[string]bool{}
+	eventually(t, waitLong, "the committed records", func() error {
+		fs := cons.PollFetches(testCtx(t, 2*time.Second))
+		fs.EachRecord(func(r *kgo.Record) { got[string(r.Value)] = true })
+		if len(got) < 14 {
+			return fmt.Errorf("%d records", len(got))
+		}
+		return nil
+	})
+	for v := range got {
+		if strings.HasPrefix(v, "aborted") {
+			t.Fatalf("read_committed saw aborted record %q", v)
+		}
+	}
+	if len(got) != 14 {
+		t.Fatalf("got %d records: %v", len(got), got)
+	}
 }
