@@ -15,6 +15,16 @@ import (
 
 func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.ProduceRequest) *netserver.Response {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	if req.TransactionID == nil && hasTransactionalRecords(req) {
+		// Kafka refuses the whole request before anything else: a
+		// transactional batch needs the transactional id it is authorized
+		// by (null before v3).
+		if req.Acks == 0 {
+			return &netserver.Response{NoResponse: true, Close: true}
+		}
+		failWholeProduce(resp, req, kerr.TransactionalIDAuthorizationFailed)
+		return &netserver.Response{Msg: resp}
+	}
 	type slot struct{ t, p int }
 	var parts []replica.ProducePartition
 	var slots []slot
@@ -67,6 +77,43 @@ func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.
 		return &netserver.Response{NoResponse: true, Close: failed}
 	}
 	return &netserver.Response{Msg: resp}
+}
+
+// hasTransactionalRecords is Kafka's ProduceRequest flag: the first batch
+// of some partition's records has the transactional bit.
+func hasTransactionalRecords(req *kmsg.ProduceRequest) bool {
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			if b, _, err := record.Next(p.Records, 0); err == nil && b != nil && b.IsTransactional() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// failWholeProduce answers every partition with err (Kafka's
+// ProduceRequest.getErrorResponse: no offsets, the error's default
+// message).
+func failWholeProduce(resp *kmsg.ProduceResponse, req *kmsg.ProduceRequest, err *kerr.Error) {
+	msg := err.Description
+	if err == kerr.TransactionalIDAuthorizationFailed {
+		msg = "Transactional Id authorization failed."
+	}
+	for _, rt := range req.Topics {
+		t := kmsg.NewProduceResponseTopic()
+		t.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			p := kmsg.NewProduceResponseTopicPartition()
+			p.Partition = rp.Partition
+			p.ErrorCode = err.Code
+			p.BaseOffset, p.LogAppendTime, p.LogStartOffset = -1, -1, -1
+			m := msg
+			p.ErrorMessage = &m
+			t.Partitions = append(t.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
 }
 
 // checkProduceRecords applies the per-version checks of a partition's

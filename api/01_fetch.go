@@ -107,6 +107,14 @@ func (h *Handler) fetch(ctx context.Context, nr *netserver.Request, req *kmsg.Fe
 			p.DivergingEpoch.Epoch = int32(r.DivergingEpoch.Epoch)
 			p.DivergingEpoch.EndOffset = int64(r.DivergingEpoch.EndOffset)
 		}
+		if req.IsolationLevel == partition.ReadCommitted && replicaID < 0 {
+			p.AbortedTransactions = make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, 0, len(r.AbortedTxns))
+			for _, a := range r.AbortedTxns {
+				at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+				at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+				p.AbortedTransactions = append(p.AbortedTransactions, at)
+			}
+		}
 		if r.Range.Size > 0 {
 			ph := netserver.NewPlaceholder()
 			p.RecordBatches = ph
@@ -136,4 +144,5 @@ func countPartitions(req *kmsg.FetchRequest) int {
 func setFetchError(p *kmsg.FetchResponseTopicPartition, err error) {
 	p.ErrorCode = errorCode(err)
 	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
+	p.AbortedTransactions = nil
 }

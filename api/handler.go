@@ -45,6 +45,10 @@ type Deps struct {
 	// Txn is the transaction coordinator; nil answers
 	// COORDINATOR_NOT_AVAILABLE to transactional requests.
 	Txn *txn.Coordinator
+	// TxnMarkerWritten, if set, is told of each transaction marker this
+	// broker wrote (Kafka completes pending transactional offset commits of
+	// __consumer_offsets partitions there).
+	TxnMarkerWritten func(tp model.TopicPartition, producerID int64, commit bool)
 	// TxnTopic holds the settings __transaction_state is created with.
 	TxnTopic TxnTopicSettings
 	// OffsetsTopic holds the settings __consumer_offsets is created with.
@@ -99,6 +103,8 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return h.fetch(ctx, req, r)
 	case *kmsg.ListOffsetsRequest:
 		return reply(h.listOffsets(r))
+	case *kmsg.WriteTxnMarkersRequest:
+		return reply(h.writeTxnMarkers(ctx, r))
 	case *kmsg.MetadataRequest:
 		return reply(h.metadata(ctx, req, r))
 	case *kmsg.LeaderAndISRRequest:

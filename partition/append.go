@@ -46,6 +46,10 @@ func (p *Partition) HighWatermark() model.Offset { return p.log.HighWatermark() 
 // LogEndOffset is the next offset to be written.
 func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
 
+// LastStableOffset is the offset below which every transaction is decided
+// (and its marker replicated), at most the high watermark.
+func (p *Partition) LastStableOffset() model.Offset { return p.log.LastStableOffset() }
+
 // LogStartOffset is the first readable offset.
 func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }
 
@@ -80,9 +84,8 @@ func (p *Partition) AppendAsFollower(records []byte, leaderHW model.Offset) (com
 func (p *Partition) UpdateFollowerHW(leaderHW model.Offset) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	hw := min(leaderHW, p.log.LogEndOffset())
-	if hw != p.log.HighWatermark() {
-		p.log.SetHighWatermark(hw)
-	}
+	// Set even when unchanged: as Kafka's maybeUpdateHighWatermark, it
+	// forgets the transactions whose markers are below it.
+	p.log.SetHighWatermark(min(leaderHW, p.log.LogEndOffset()))
 	p.notifyLocked()
 }

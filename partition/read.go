@@ -36,16 +36,19 @@ type EpochEndOffset struct {
 	EndOffset model.Offset
 }
 
-// FetchResult is a partition's part of a Fetch response.
+// FetchResult is a partition's part of a Fetch response (the last stable
+// offset and, for read_committed, the aborted transactions are in the
+// ReadResult).
 type FetchResult struct {
 	commitlog.ReadResult
-	LastStableOffset model.Offset
-	DivergingEpoch   *EpochEndOffset
+	DivergingEpoch *EpochEndOffset
 }
 
 // Read serves a fetch. Consumers read from the leader up to the high
-// watermark; followers up to the log end offset, and their fetch offset
-// tells the leader how far they are (which may advance the high watermark).
+// watermark (read_uncommitted) or the last stable offset (read_committed,
+// with the aborted transactions of the range); followers up to the log end
+// offset, and their fetch offset tells the leader how far they are (which
+// may advance the high watermark).
 func (p *Partition) Read(fp FetchParams) (FetchResult, error) {
 	if fp.ReplicaID >= 0 {
 		return p.readForFollower(fp)
@@ -60,9 +63,13 @@ func (p *Partition) Read(fp FetchParams) (FetchResult, error) {
 	if err != nil {
 		return FetchResult{}, err
 	}
+	if fp.Isolation == ReadCommitted {
+		r, err := p.log.ReadCommitted(model.Offset(fp.FetchOffset), fp.MaxBytes, fp.MinOneBatch)
+		return FetchResult{ReadResult: r}, err
+	}
 	hw := p.log.HighWatermark()
 	r, err := p.log.Read(model.Offset(fp.FetchOffset), fp.MaxBytes, hw, fp.MinOneBatch)
-	return FetchResult{ReadResult: r, LastStableOffset: r.HighWatermark}, err
+	return FetchResult{ReadResult: r}, err
 }
 
 func (p *Partition) readForFollower(fp FetchParams) (FetchResult, error) {
@@ -86,9 +93,9 @@ func (p *Partition) readForFollower(fp FetchParams) (FetchResult, error) {
 		if int32(epoch) < fp.LastFetchedEpoch || int64(end) < fp.FetchOffset {
 			p.mu.Unlock()
 			return FetchResult{
-				ReadResult:       commitlog.ReadResult{HighWatermark: p.log.HighWatermark(), LogStartOffset: p.log.LogStartOffset(), LogEndOffset: model.Offset(leo), FirstOffset: model.Offset(fp.FetchOffset), NextOffset: model.Offset(fp.FetchOffset)},
-				LastStableOffset: p.log.HighWatermark(),
-				DivergingEpoch:   &EpochEndOffset{Epoch: epoch, EndOffset: end},
+				ReadResult: commitlog.ReadResult{HighWatermark: p.log.HighWatermark(), LogStartOffset: p.log.LogStartOffset(), LogEndOffset: model.Offset(leo),
+					LastStableOffset: p.log.LastStableOffset(), FirstOffset: model.Offset(fp.FetchOffset), NextOffset: model.Offset(fp.FetchOffset)},
+				DivergingEpoch: &EpochEndOffset{Epoch: epoch, EndOffset: end},
 			}, nil
 		}
 	}
@@ -103,7 +110,7 @@ func (p *Partition) readForFollower(fp FetchParams) (FetchResult, error) {
 		submit(ch)
 	}
 	r, err := p.log.Read(model.Offset(fp.FetchOffset), fp.MaxBytes, model.Offset(leo), fp.MinOneBatch)
-	return FetchResult{ReadResult: r, LastStableOffset: r.HighWatermark}, err
+	return FetchResult{ReadResult: r}, err
 }
 
 // updateFollowerLocked records a follower fetch (Kafka's Replica rules):
@@ -141,10 +148,11 @@ type OffsetLookup struct {
 }
 
 // OffsetForTimestamp answers ListOffsets on the leader: -2 (and -4) the log
-// start, -1 the high watermark (LSO for read_committed; the log end offset
-// for a follower asking, fromReplica), -3 the record with the largest
-// timestamp, else the first record with a timestamp >= ts (offset -1 when
-// there is none below the fetchable end).
+// start, -1 the high watermark (the last stable offset for read_committed;
+// the log end offset for a follower asking, fromReplica), -3 the record with
+// the largest timestamp, else the first record with a timestamp >= ts
+// (offset -1 when there is none below the fetchable end, which is the last
+// stable offset for read_committed, as Kafka's lastFetchableOffset).
 func (p *Partition) OffsetForTimestamp(ts int64, isolation int8, currentLeaderEpoch int32, fromReplica bool) (OffsetLookup, error) {
 	p.mu.RLock()
 	if p.role != RoleLeader {
@@ -165,6 +173,8 @@ func (p *Partition) OffsetForTimestamp(ts int64, isolation int8, currentLeaderEp
 	} else if fetchable < epochStart {
 		return OffsetLookup{}, fmt.Errorf("the high watermark %d of %s is behind the start offset %d of the leader epoch %d: %w",
 			fetchable, p.tp, epochStart, epoch, kerr.OffsetNotAvailable)
+	} else if isolation == ReadCommitted {
+		fetchable = int64(p.log.LastStableOffset())
 	}
 	none := OffsetLookup{Offset: -1, Timestamp: -1, LeaderEpoch: -1}
 	switch ts {
