@@ -40,6 +40,7 @@ var versions = map[int16]versionRange{
 	25: {0, 4},  // AddOffsetsToTxn
 	26: {0, 4},  // EndTxn
 	27: {0, 1},  // WriteTxnMarkers
+	28: {0, 4},  // TxnOffsetCommit
 	32: {0, 4},  // DescribeConfigs
 	37: {0, 3},  // CreatePartitions
 	42: {0, 2},  // DeleteGroups

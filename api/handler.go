@@ -157,6 +157,8 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.offsetCommit(ctx, r))
 	case *kmsg.OffsetFetchRequest:
 		return reply(h.offsetFetch(r))
+	case *kmsg.TxnOffsetCommitRequest:
+		return reply(h.txnOffsetCommit(ctx, r))
 	case *kmsg.JoinGroupRequest:
 		return reply(h.joinGroup(ctx, req, r))
 	case *kmsg.HeartbeatRequest:

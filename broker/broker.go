@@ -272,6 +272,7 @@ func (b *Broker) apiHandler() *api.Handler {
 		Groups:           b.groups,
 		ProducerIDs:      b.producerIDs,
 		Txn:              b.txns,
+		TxnMarkerWritten: b.txnMarkerWritten,
 		TxnTopic:         b.txnTopicSettings(),
 		OffsetsTopic:     b.offsetsTopicSettings(),
 		Logger:           b.log,

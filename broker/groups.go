@@ -63,12 +63,24 @@ type offsetsLog struct {
 }
 
 func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry) (int64, error) {
+	return l.append(ctx, p, record.NewSpec(), entries)
+}
+
+// AppendTxn writes a transactional offset commit as Kafka's storeOffsets
+// does: the producer's id and epoch, base sequence 0, transactional.
+func (l *offsetsLog) AppendTxn(ctx context.Context, p int32, producerID int64, producerEpoch int16, entries []group.Entry) (int64, error) {
+	spec := record.NewSpec()
+	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = producerID, producerEpoch, 0, true
+	return l.append(ctx, p, spec, entries)
+}
+
+func (l *offsetsLog) append(ctx context.Context, p int32, spec record.BatchSpec, entries []group.Entry) (int64, error) {
 	now := time.Now().UnixMilli()
 	recs := make([]record.NewRecord, len(entries))
 	for i, e := range entries {
 		recs[i] = record.NewRecord{Timestamp: now, Key: e.Key, Value: e.Value}
 	}
-	batch, err := record.Build(record.NewSpec(), recs)
+	batch, err := record.Build(spec, recs)
 	if err != nil {
 		return 0, err
 	}
@@ -81,13 +93,53 @@ func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry)
 	return res[0].BaseOffset, res[0].Err
 }
 
-func (l *offsetsLog) Load(ctx context.Context, p int32, fn func(offset int64, key, value []byte) error) error {
-	return readLocal(ctx, l.replicas, model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}, l.loadBuffer, fn)
+// Load reads data records with their batch's producer id and
+// transactional attribute, and COMMIT/ABORT markers.
+func (l *offsetsLog) Load(ctx context.Context, p int32, fn func(group.LogRecord) error) error {
+	tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
+	return readLocalBatches(ctx, l.replicas, tp, l.loadBuffer, func(b record.Batch) error {
+		it, err := b.Records()
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for it.Next() {
+			r := it.Record()
+			lr := group.LogRecord{Offset: b.BaseOffset() + int64(r.OffsetDelta), ProducerID: b.ProducerID(), Transactional: b.IsTransactional()}
+			if b.IsControl() {
+				_, typ, err := record.ParseControlKey(r.Key)
+				if err != nil || (typ != record.ControlCommit && typ != record.ControlAbort) {
+					continue
+				}
+				lr.Marker, lr.Commit = true, typ == record.ControlCommit
+			} else {
+				lr.Key, lr.Value = r.Key, r.Value
+			}
+			if err := fn(lr); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	})
+}
+
+// txnMarkerWritten tells the group coordinator of a marker written to a
+// __consumer_offsets partition (api.Deps.TxnMarkerWritten).
+func (b *Broker) txnMarkerWritten(tp model.TopicPartition, producerID int64, commit bool) {
+	if tp.Topic == group.OffsetsTopic && b.groups != nil {
+		b.groups.CompleteTxn(tp.Partition, producerID, commit)
+	}
 }
 
 // readLocal calls fn for every data record of a local replica from its log
 // start to its log end (loading a coordinator's partition).
 func readLocal(ctx context.Context, replicas *replica.Manager, tp model.TopicPartition, loadBuffer int, fn func(offset int64, key, value []byte) error) error {
+	return readLocalBatches(ctx, replicas, tp, loadBuffer, func(b record.Batch) error { return eachRecord(b, fn) })
+}
+
+// readLocalBatches calls fn for every batch of a local replica from its
+// log start to its log end.
+func readLocalBatches(ctx context.Context, replicas *replica.Manager, tp model.TopicPartition, loadBuffer int, fn func(record.Batch) error) error {
 	part, ok := replicas.Partition(tp)
 	if !ok {
 		return kerr.NotLeaderForPartition
@@ -114,7 +166,7 @@ func readLocal(ctx context.Context, replicas *replica.Manager, tp model.TopicPar
 			return fmt.Errorf("reading %s at %d: %w", tp, off, err)
 		}
 		for _, b := range batches {
-			if err := eachRecord(b, fn); err != nil {
+			if err := fn(b); err != nil {
 				return fmt.Errorf("reading %s batch at %d: %w", tp, b.BaseOffset(), err)
 			}
 		}

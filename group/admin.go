@@ -156,7 +156,7 @@ func (c *Coordinator) removeOffsets(g *group, tps []topicPartition) error {
 		}
 	}
 	s := g.s
-	if g.state == Empty && len(g.offsets) == 0 && g.pendingCommits == 0 {
+	if g.state == Empty && len(g.offsets) == 0 && !g.hasAnyPending() {
 		g.state = Dead
 		s.removeGroup(g)
 		if g.generation > 0 {

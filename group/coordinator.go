@@ -21,9 +21,25 @@ type Log interface {
 	// batch, and returns once it is committed (acks=all) or failed, with
 	// the offset of the first entry.
 	Append(ctx context.Context, partition int32, entries []Entry) (int64, error)
+	// AppendTxn is Append as one transactional batch of a producer (its
+	// id and epoch, base sequence 0), as Kafka writes TxnOffsetCommit.
+	AppendTxn(ctx context.Context, partition int32, producerID int64, producerEpoch int16, entries []Entry) (int64, error)
 	// Load calls fn for every record of a partition from its log start
-	// to its log end, in offset order.
-	Load(ctx context.Context, partition int32, fn func(offset int64, key, value []byte) error) error
+	// to its log end, in offset order, transaction markers included.
+	Load(ctx context.Context, partition int32, fn func(r LogRecord) error) error
+}
+
+// LogRecord is a record of __consumer_offsets as Load reads it.
+type LogRecord struct {
+	Offset     int64
+	Key, Value []byte // unset for a marker
+	// ProducerID is the batch's producer id (-1 when none); Transactional
+	// its transactional attribute.
+	ProducerID    int64
+	Transactional bool
+	// Marker: a COMMIT (Commit true) or ABORT transaction marker.
+	Marker bool
+	Commit bool
 }
 
 // Config holds the group settings of server.properties.
@@ -75,6 +91,11 @@ type shard struct {
 	loaded  bool              // guarded by mu; false while loading
 	groups  map[string]*group // guarded by mu
 	removed bool              // guarded by mu; unloaded
+	// txnGroups: per producer id, the groups it has transactional
+	// offsets pending in; early: markers written while loading. Both
+	// guarded by mu.
+	txnGroups map[int64]map[string]bool
+	early     []txnMarker
 }
 
 // New returns a Coordinator; Close stops it.

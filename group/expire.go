@@ -85,7 +85,7 @@ func (g *group) expiredOffsets(now, retention int64) []topicPartition {
 	default:
 		return nil
 	}
-	if g.pendingCommits > 0 {
+	if g.hasAnyPending() {
 		return nil
 	}
 	var out []topicPartition

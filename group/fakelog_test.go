@@ -16,10 +16,50 @@ import (
 type memLog struct {
 	mu    sync.Mutex
 	parts map[int32][]Entry
+	meta  map[int32][]memMeta // per record: producer, transactional, marker
 	fail  error
 }
 
-func newMemLog() *memLog { return &memLog{parts: map[int32][]Entry{}} }
+// memMeta is what a memLog record's batch says of it.
+type memMeta struct {
+	producerID    int64
+	transactional bool
+	marker        bool
+	commit        bool
+}
+
+func newMemLog() *memLog { return &memLog{parts: map[int32][]Entry{}, meta: map[int32][]memMeta{}} }
+
+func (l *memLog) AppendTxn(ctx context.Context, p int32, producerID int64, epoch int16, entries []Entry) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail != nil {
+		return 0, l.fail
+	}
+	l.pad(p)
+	base := int64(len(l.parts[p]))
+	l.parts[p] = append(l.parts[p], entries...)
+	for range entries {
+		l.meta[p] = append(l.meta[p], memMeta{producerID: producerID, transactional: true})
+	}
+	return base, nil
+}
+
+// marker appends a COMMIT or ABORT marker of a producer.
+func (l *memLog) marker(p int32, producerID int64, commit bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pad(p)
+	l.parts[p] = append(l.parts[p], Entry{})
+	l.meta[p] = append(l.meta[p], memMeta{producerID: producerID, transactional: true, marker: true, commit: commit})
+}
+
+// pad gives the plain records appended so far their meta.
+func (l *memLog) pad(p int32) {
+	for len(l.meta[p]) < len(l.parts[p]) {
+		l.meta[p] = append(l.meta[p], memMeta{producerID: -1})
+	}
+}
 
 func (l *memLog) Append(ctx context.Context, p int32, entries []Entry) (int64, error) {
 	l.mu.Lock()
@@ -32,12 +72,20 @@ func (l *memLog) Append(ctx context.Context, p int32, entries []Entry) (int64, e
 	return base, nil
 }
 
-func (l *memLog) Load(ctx context.Context, p int32, fn func(int64, []byte, []byte) error) error {
+func (l *memLog) Load(ctx context.Context, p int32, fn func(LogRecord) error) error {
 	l.mu.Lock()
+	l.pad(p)
 	recs := append([]Entry(nil), l.parts[p]...)
+	meta := append([]memMeta(nil), l.meta[p]...)
 	l.mu.Unlock()
 	for i, e := range recs {
-		if err := fn(int64(i), e.Key, e.Value); err != nil {
+		m := meta[i]
+		r := LogRecord{Offset: int64(i), Key: e.Key, Value: e.Value, ProducerID: m.producerID,
+			Transactional: m.transactional, Marker: m.marker, Commit: m.commit}
+		if m.marker {
+			r.Key, r.Value = nil, nil
+		}
+		if err := fn(r); err != nil {
 			return err
 		}
 	}

@@ -134,13 +134,19 @@ type group struct {
 	offsets map[topicPartition]offsetEntry
 	// pendingCommits counts offset commits appended and not yet applied.
 	pendingCommits int
-	nextToken      uint64
+	// pendingPlain counts, per partition, the plain commits in flight;
+	// pendingTxn holds, per producer id, the transactional commits whose
+	// transaction has not ended.
+	pendingPlain map[topicPartition]int
+	pendingTxn   map[int64]map[topicPartition]txnOffset
+	nextToken    uint64
 }
 
 func newGroup(c *Coordinator, s *shard, id string) *group {
 	return &group{c: c, s: s, id: id, state: Empty, stateTime: c.cfg.Now(),
 		members: map[string]*member{}, static: map[string]string{}, pending: map[string]*time.Timer{},
-		pendingSync: map[string]bool{}, offsets: map[topicPartition]offsetEntry{}}
+		pendingSync: map[string]bool{}, offsets: map[topicPartition]offsetEntry{},
+		pendingPlain: map[topicPartition]int{}, pendingTxn: map[int64]map[topicPartition]txnOffset{}}
 }
 
 func (g *group) token() uint64 {

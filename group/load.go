@@ -19,7 +19,28 @@ func (c *Coordinator) load(s *shard) {
 	offsets := map[string]map[topicPartition]offsetEntry{}
 	metas := map[string]*kmsg.GroupMetadataValue{}
 	skipped := 0
-	err := c.log.Load(s.ctx, s.partition, func(off int64, key, value []byte) error {
+	// Transactional offset commits stay pending per producer id until
+	// that producer's marker: COMMIT applies them (unless a later record
+	// of the partition was loaded), ABORT drops them.
+	txnPending := map[int64]map[string]map[topicPartition]txnOffset{}
+	err := c.log.Load(s.ctx, s.partition, func(lr LogRecord) error {
+		off, key, value := lr.Offset, lr.Key, lr.Value
+		if lr.Marker {
+			if lr.Commit {
+				for id, offs := range txnPending[lr.ProducerID] {
+					for tp, o := range offs {
+						if offsets[id] == nil {
+							offsets[id] = map[topicPartition]offsetEntry{}
+						}
+						if cur, ok := offsets[id][tp]; !ok || cur.logOffset < o.logOffset {
+							offsets[id][tp] = offsetEntry{CommittedOffset: o.CommittedOffset, logOffset: o.logOffset}
+						}
+					}
+				}
+			}
+			delete(txnPending, lr.ProducerID)
+			return nil
+		}
 		if value != nil {
 			// Kept (member metadata and assignments alias it); the
 			// caller may reuse its buffer.
@@ -36,6 +57,22 @@ func (c *Coordinator) load(s *shard) {
 		switch r.Kind {
 		case OffsetRecord:
 			tp := topicPartition{r.Topic, r.Partition}
+			if lr.Transactional {
+				prod := txnPending[lr.ProducerID]
+				if prod == nil {
+					prod = map[string]map[topicPartition]txnOffset{}
+					txnPending[lr.ProducerID] = prod
+				}
+				if r.Offset == nil {
+					delete(prod[r.GroupID], tp)
+					return nil
+				}
+				if prod[r.GroupID] == nil {
+					prod[r.GroupID] = map[topicPartition]txnOffset{}
+				}
+				prod[r.GroupID][tp] = txnOffset{CommittedOffset: *r.Offset, logOffset: off}
+				return nil
+			}
 			if r.Offset == nil {
 				if m := offsets[r.GroupID]; m != nil {
 					delete(m, tp)
@@ -73,12 +110,32 @@ func (c *Coordinator) load(s *shard) {
 		}
 		g.offsets = offs
 	}
+	txnGroups := map[int64]map[string]bool{}
+	for pid, byGroup := range txnPending {
+		for id, offs := range byGroup {
+			if len(offs) == 0 {
+				continue
+			}
+			g := groups[id]
+			if g == nil {
+				g = newGroup(c, s, id)
+				groups[id] = g
+			}
+			g.pendingTxn[pid] = offs
+			if txnGroups[pid] == nil {
+				txnGroups[pid] = map[string]bool{}
+			}
+			txnGroups[pid][id] = true
+		}
+	}
 	n := len(groups)
 	s.mu.Lock()
 	if !s.removed {
-		s.groups, s.loaded = groups, true
+		s.groups, s.loaded, s.txnGroups = groups, true, txnGroups
 	}
 	removed := s.removed
+	early := s.early
+	s.early = nil
 	s.mu.Unlock()
 	if removed {
 		for _, g := range groups {
@@ -87,6 +144,11 @@ func (c *Coordinator) load(s *shard) {
 			g.mu.Unlock()
 		}
 		return
+	}
+	// Markers written while loading: those the load read already find
+	// nothing pending any more.
+	for _, m := range early {
+		c.CompleteTxn(s.partition, m.producerID, m.commit)
 	}
 	c.lg.Info().Int32("partition", s.partition).Int32("epoch", s.epoch).Int("groups", n).
 		Dur("took", time.Since(start)).Msg("loaded groups and offsets")

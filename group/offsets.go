@@ -77,6 +77,9 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 		return errs
 	}
 	g.pendingCommits++
+	for _, i := range idx {
+		g.pendingPlain[topicPartition{req.Offsets[i].Topic, req.Offsets[i].Partition}]++
+	}
 	shard := g.s
 	g.mu.Unlock()
 
@@ -86,6 +89,12 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pendingCommits--
+	for _, i := range idx {
+		tp := topicPartition{req.Offsets[i].Topic, req.Offsets[i].Partition}
+		if g.pendingPlain[tp]--; g.pendingPlain[tp] <= 0 {
+			delete(g.pendingPlain, tp)
+		}
+	}
 	for n, i := range idx {
 		if appendErr != nil {
 			errs[i] = appendErr
@@ -151,7 +160,10 @@ type FetchedOffset struct {
 // FetchOffsets answers OffsetFetch for one group: the given partitions, or
 // every committed offset when topics is nil. A partition without a
 // committed offset gets -1, "" and -1, no error. The error is a group
-// level one (coordinator not available, not here, loading).
+// level one (coordinator not available, not here, loading). With
+// requireStable, a partition with a commit in flight or in an open
+// transaction answers UNSTABLE_OFFSET_COMMIT (offset -1), as Kafka's
+// getOffsets does.
 func (c *Coordinator) FetchOffsets(groupID string, requireStable bool, topics []TopicPartitions) ([]FetchedOffset, error) {
 	g, err := c.lookup(groupID, false)
 	if err != nil {
@@ -169,7 +181,11 @@ func (c *Coordinator) FetchOffsets(groupID string, requireStable bool, topics []
 	defer g.mu.Unlock()
 	if topics == nil {
 		for tp, o := range g.offsets {
-			out = append(out, FetchedOffset{Topic: tp.topic, Partition: tp.partition, Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata})
+			f := FetchedOffset{Topic: tp.topic, Partition: tp.partition, Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata}
+			if requireStable && g.hasPending(tp) {
+				f = FetchedOffset{Topic: tp.topic, Partition: tp.partition, Offset: -1, LeaderEpoch: -1, Err: kerr.UnstableOffsetCommit}
+			}
+			out = append(out, f)
 		}
 		sort.Slice(out, func(i, j int) bool {
 			if out[i].Topic != out[j].Topic {
@@ -182,7 +198,10 @@ func (c *Coordinator) FetchOffsets(groupID string, requireStable bool, topics []
 	for _, t := range topics {
 		for _, p := range t.Partitions {
 			f := FetchedOffset{Topic: t.Topic, Partition: p, Offset: -1, LeaderEpoch: -1}
-			if o, ok := g.offsets[topicPartition{t.Topic, p}]; ok {
+			tp := topicPartition{t.Topic, p}
+			if requireStable && g.hasPending(tp) {
+				f.Err = kerr.UnstableOffsetCommit
+			} else if o, ok := g.offsets[tp]; ok {
 				f.Offset, f.LeaderEpoch, f.Metadata = o.Offset, o.LeaderEpoch, o.Metadata
 			}
 			out = append(out, f)
