@@ -63,7 +63,24 @@ type offsetsLog struct {
 }
 
 func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry) (int64, error) {
-	return l.append(ctx, p, record.NewSpec(), entries)
+	spec := record.NewSpec()
+	if offsetCommits(entries) {
+		// Kafka's storeOffsets builds commit batches with base sequence 0
+		// (and no producer id); group metadata and tombstones keep -1.
+		spec.BaseSequence = 0
+	}
+	return l.append(ctx, p, spec, entries)
+}
+
+// offsetCommits reports whether every entry is an offset commit (key
+// version 0 or 1) with a value, i.e. the batch is an OffsetCommit's.
+func offsetCommits(entries []group.Entry) bool {
+	for _, e := range entries {
+		if len(e.Key) < 2 || e.Key[0] != 0 || e.Key[1] > 1 || e.Value == nil {
+			return false
+		}
+	}
+	return len(entries) > 0
 }
 
 // AppendTxn writes a transactional offset commit as Kafka's storeOffsets

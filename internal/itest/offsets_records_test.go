@@ -3,11 +3,13 @@ package itest
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // rd decodes the classic encoding of __consumer_offsets keys and values
@@ -151,6 +153,7 @@ func checkStoredGroupRecords(t *testing.T, logDir, groupID, topic string, ends m
 		t.Fatal(err)
 	}
 	offs, groups := decodeOffsetsRecords(t, recs)
+	checkCommitBatchHeaders(t, dir)
 	last := map[int32]storedOffset{}
 	for _, o := range offs {
 		if o.group != groupID || o.topic != topic {
@@ -192,5 +195,55 @@ func checkStoredGroupRecords(t *testing.T, logDir, groupID, topic string, ends m
 	fin := groups[len(groups)-1]
 	if fin.group != groupID || len(fin.members) != 0 || fin.protocol != nil || fin.leader != nil || fin.generation <= withMember.generation {
 		t.Errorf("last group record: %+v", fin)
+	}
+}
+
+// checkCommitBatchHeaders checks the batch headers of a __consumer_offsets
+// partition as Kafka writes them: no producer id or epoch, base sequence
+// 0 for OffsetCommit batches (storeOffsets) and -1 for group metadata.
+func checkCommitBatchHeaders(t *testing.T, dir string) {
+	t.Helper()
+	logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("%s: no segments (%v)", dir, err)
+	}
+	seen := map[int16]int{}
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pos := 0; pos+61 <= len(data); {
+			size := int(int32(binary.BigEndian.Uint32(data[pos+8:]))) + 12
+			if size < 61 || pos+size > len(data) {
+				break
+			}
+			var b kmsg.RecordBatch
+			if err := b.ReadFrom(data[pos : pos+size]); err != nil {
+				t.Fatalf("%s at %d: %v", path, pos, err)
+			}
+			pos += size
+			if b.Attributes&0x27 != 0 || b.NumRecords == 0 { // control or compressed: not ours
+				continue
+			}
+			var r kmsg.Record
+			length, n := binary.Varint(b.Records)
+			if n <= 0 || r.ReadFrom(b.Records[:n+int(length)]) != nil || len(r.Key) < 2 || r.Value == nil {
+				continue
+			}
+			kv := int16(binary.BigEndian.Uint16(r.Key))
+			want := int32(-1)
+			if kv <= 1 {
+				want = 0
+			}
+			if b.ProducerID != -1 || b.ProducerEpoch != -1 || b.FirstSequence != want {
+				t.Errorf("batch at offset %d (key version %d): producer %d epoch %d base sequence %d; want -1, -1, %d",
+					b.FirstOffset, kv, b.ProducerID, b.ProducerEpoch, b.FirstSequence, want)
+			}
+			seen[kv]++
+		}
+	}
+	if seen[1] == 0 || seen[2] == 0 {
+		t.Errorf("batches by key version %v: want offset commits (1) and group metadata (2)", seen)
 	}
 }
