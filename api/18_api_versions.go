@@ -48,6 +48,7 @@ var versions = map[int16]versionRange{
 	47: {0, 0},  // OffsetDelete
 	56: {0, 3},  // AlterPartition
 	60: {0, 1},  // DescribeCluster
+	61: {0, 0},  // DescribeProducers
 	65: {0, 0},  // DescribeTransactions
 	66: {0, 1},  // ListTransactions
 }

@@ -143,6 +143,8 @@ func (h *Handler) Handle(ctx context.Context, req *netserver.Request) *netserver
 		return reply(h.addOffsetsToTxn(ctx, r))
 	case *kmsg.EndTxnRequest:
 		return reply(h.endTxn(ctx, r))
+	case *kmsg.DescribeProducersRequest:
+		return reply(h.describeProducers(r))
 	case *kmsg.DescribeTransactionsRequest:
 		return reply(h.describeTransactions(r))
 	case *kmsg.ListTransactionsRequest:
