@@ -51,7 +51,8 @@ func TestWrappers(t *testing.T) {
 	}
 	bin := t.TempDir()
 	for _, name := range []string{"kafka-topics.sh", "kafka-console-producer.sh", "kafka-console-consumer.sh",
-		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh", "kafka-consumer-groups.sh", "kafka-leader-election.sh"} {
+		"kafka-broker-api-versions.sh", "kafka-get-offsets.sh", "kafka-consumer-groups.sh", "kafka-leader-election.sh",
+		"kafka-transactions.sh"} {
 		if r := script(t, bin, name, "", "--version"); r.code != 0 || r.stdout != "3.9.0\n" {
 			t.Fatalf("%s --version: %+v", name, r)
 		}
