@@ -3,7 +3,7 @@
 // tools/kafka-console-consumer, tools/kafka-broker-api-versions,
 // tools/kafka-get-offsets, tools/kafka-producer-perf-test,
 // tools/kafka-consumer-perf-test, tools/kafka-consumer-groups,
-// tools/kafka-leader-election) share:
+// tools/kafka-leader-election, tools/kafka-transactions) share:
 //
 //   - a parser with joptsimple's rules, the option library of Kafka's own
 //     tools ("--name value", "--name=value", one leading hyphen, unique
