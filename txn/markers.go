@@ -97,6 +97,10 @@ func (c *Coordinator) complete(s *shard, m *txnMeta, t *transit, pid int64, epoc
 	}
 }
 
+// leaderRecheck is how often unanswered markers check that their target
+// still leads the partition.
+const leaderRecheck = 250 * time.Millisecond
+
 type markerResult struct {
 	leader model.BrokerID
 	tps    []model.TopicPartition
@@ -140,11 +144,16 @@ func (c *Coordinator) sendMarkers(s *shard, id string, pid int64, epoch int16, c
 	}
 	timeout := time.NewTimer(c.cfg.AppendTimeout)
 	defer timeout.Stop()
+	// A request queued to a broker that died keeps being retried by its
+	// sender; check the leaders meanwhile and re-send at once to the new
+	// ones instead of waiting for the timeout.
+	recheck := time.NewTicker(leaderRecheck)
+	defer recheck.Stop()
 	pending := map[model.BrokerID][]model.TopicPartition{}
 	for l, tps := range byLeader {
 		pending[l] = tps
 	}
-	for range byLeader {
+	for len(pending) > 0 {
 		var r markerResult
 		select {
 		case <-s.ctx.Done():
@@ -155,7 +164,19 @@ func (c *Coordinator) sendMarkers(s *shard, id string, pid int64, epoch int16, c
 				retry = append(retry, tps...)
 			}
 			return retry, abort
+		case <-recheck.C:
+			for l, tps := range pending {
+				if cur, err := c.markers.Leader(tps[0]); err != nil || cur != l {
+					c.lg.Info().Str("transactionalId", id).Int32("broker", int32(l)).Msg("marker target is no longer the leader; sending again")
+					retry = append(retry, tps...)
+					delete(pending, l)
+				}
+			}
+			continue
 		case r = <-results:
+		}
+		if _, ok := pending[r.leader]; !ok {
+			continue // given up on above
 		}
 		delete(pending, r.leader)
 		if r.err != nil || r.resp == nil {
