@@ -67,7 +67,7 @@ func (h *Handler) electLeaders(ctx context.Context, req *kmsg.ElectLeadersReques
 			}
 		}
 	}
-	slices.SortFunc(tps, compareTopicPartition)
+	slices.SortFunc(tps, model.CompareTopicPartitions)
 	tps = slices.Compact(tps)
 
 	if h.d.Controller == nil || h.d.IsController == nil || !h.d.IsController() {
@@ -132,14 +132,4 @@ func electionAnswers(tps []model.TopicPartition, code func(model.TopicPartition)
 		t.Partitions = append(t.Partitions, rp)
 	}
 	return out
-}
-
-func compareTopicPartition(a, b model.TopicPartition) int {
-	switch {
-	case a.Topic < b.Topic:
-		return -1
-	case a.Topic > b.Topic:
-		return 1
-	}
-	return int(a.Partition) - int(b.Partition)
 }

@@ -216,7 +216,7 @@ func (c *Controller) writeAlters(writes map[string]map[int32]model.LeaderAndISR,
 			}
 		}
 	}
-	sortTPs(done)
+	model.SortTopicPartitions(done)
 	return done
 }
 

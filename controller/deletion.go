@@ -48,7 +48,7 @@ func (c *Controller) startDeletion(topic string) {
 			d.pending[tp][r] = true
 		}
 	}
-	sortTPs(tps)
+	model.SortTopicPartitions(tps)
 	c.log.Info().Str("topic", topic).Msg("deleting topic")
 	c.sendUpdateMetadataDeleted(c.liveIDs(), tps)
 	c.sendStopReplicaDelete(topic)

@@ -34,7 +34,7 @@ const (
 // in its metadata cache before answering (Kafka's DelayedElectLeader).
 func (c *Controller) ElectLeaders(ctx context.Context, electionType int8, partitions []model.TopicPartition) ([]kmsg.ElectLeadersResponseTopic, map[model.TopicPartition]model.BrokerID) {
 	tps := slices.Clone(partitions)
-	slices.SortFunc(tps, compareTP)
+	slices.SortFunc(tps, model.CompareTopicPartitions)
 	tps = slices.Compact(tps)
 	type answer struct {
 		codes   map[model.TopicPartition]electionOutcome

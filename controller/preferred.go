@@ -96,7 +96,7 @@ func rebalanceCandidates(parts []rebalancePartition, percentage int32, canLead f
 	var elect []model.TopicPartition
 	for _, id := range brokers {
 		b := byBroker[id]
-		slices.SortFunc(b.notLeading, compareTP)
+		slices.SortFunc(b.notLeading, model.CompareTopicPartitions)
 		out = append(out, *b)
 		if !b.overThreshold(percentage) {
 			continue
@@ -107,7 +107,7 @@ func rebalanceCandidates(parts []rebalancePartition, percentage int32, canLead f
 			}
 		}
 	}
-	slices.SortFunc(elect, compareTP)
+	slices.SortFunc(elect, model.CompareTopicPartitions)
 	return out, elect
 }
 
@@ -249,8 +249,8 @@ func (c *Controller) electWith(tps []model.TopicPartition, strategy electionStra
 		pending = slices.DeleteFunc(attempted, func(tp model.TopicPartition) bool { _, ok := won[tp]; return ok })
 	}
 	failed = pending
-	slices.SortFunc(noLeader, compareTP)
-	slices.SortFunc(failed, compareTP)
+	slices.SortFunc(noLeader, model.CompareTopicPartitions)
+	slices.SortFunc(failed, model.CompareTopicPartitions)
 	return won, noLeader, failed
 }
 
@@ -296,7 +296,7 @@ func (c *Controller) onPreferredElectionZnode() {
 			elect = append(elect, tp)
 		}
 	}
-	slices.SortFunc(elect, compareTP)
+	slices.SortFunc(elect, model.CompareTopicPartitions)
 	if len(elect) > 0 {
 		c.log.Info().Interface("partitions", elect).Msg("starting preferred replica leader election requested in " + zkmeta.PreferredReplicaElectionPath)
 		won, noLeader, failed := c.electPreferredReplicas(elect, zkmeta.PreferredReplicaElectionPath)

@@ -231,7 +231,7 @@ func TestElectLeadersAnsweredWithoutElection(t *testing.T) {
 		for k := range m {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, compareTP)
+		slices.SortFunc(keys, model.CompareTopicPartitions)
 		var out []string
 		for _, k := range keys {
 			msg := "<nil>"

@@ -120,19 +120,9 @@ func (c *Controller) replicatedPartitionsOn(id model.BrokerID) (led, followed []
 			}
 		}
 	}
-	slices.SortFunc(led, compareTP)
-	slices.SortFunc(followed, compareTP)
+	slices.SortFunc(led, model.CompareTopicPartitions)
+	slices.SortFunc(followed, model.CompareTopicPartitions)
 	return led, followed
-}
-
-func compareTP(a, b model.TopicPartition) int {
-	switch {
-	case a.Topic < b.Topic:
-		return -1
-	case a.Topic > b.Topic:
-		return 1
-	}
-	return int(a.Partition) - int(b.Partition)
 }
 
 // electAwayFrom runs Kafka's controlled-shutdown election on partitions led

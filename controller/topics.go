@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"sort"
-
 	"github.com/kbroker/kbroker/model"
 )
 
@@ -36,7 +34,7 @@ func (c *Controller) onTopicsChange() {
 			delete(c.st.deleting, t)
 		}
 	}
-	sortTPs(fresh)
+	model.SortTopicPartitions(fresh)
 	c.startPartitions(fresh)
 }
 
@@ -68,16 +66,7 @@ func (c *Controller) onTopicChange(topic string) {
 		c.log.Warn().Str("topic", topic).Msg("partitions added to a topic being deleted; ignoring them")
 		return
 	}
-	sortTPs(added)
+	model.SortTopicPartitions(added)
 	c.log.Info().Str("topic", topic).Int("added", len(added)).Msg("partitions added")
 	c.createPartitions(added)
-}
-
-func sortTPs(tps []model.TopicPartition) {
-	sort.Slice(tps, func(i, j int) bool {
-		if tps[i].Topic != tps[j].Topic {
-			return tps[i].Topic < tps[j].Topic
-		}
-		return tps[i].Partition < tps[j].Partition
-	})
 }

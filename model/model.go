@@ -1,6 +1,11 @@
 package model
 
-import "strconv"
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Offset is the position of a record in a partition log.
 type Offset int64
@@ -26,4 +31,18 @@ type TopicPartition struct {
 // String renders the partition as Kafka names its directory: "<topic>-<partition>".
 func (tp TopicPartition) String() string {
 	return tp.Topic + "-" + strconv.FormatInt(int64(tp.Partition), 10)
+}
+
+// CompareTopicPartitions orders partitions by topic name, then partition
+// number (for slices.SortFunc).
+func CompareTopicPartitions(a, b TopicPartition) int {
+	if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Partition, b.Partition)
+}
+
+// SortTopicPartitions sorts tps by topic name, then partition number.
+func SortTopicPartitions(tps []TopicPartition) {
+	slices.SortFunc(tps, CompareTopicPartitions)
 }

@@ -2,7 +2,6 @@ package replica
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -156,12 +155,7 @@ func (m *Manager) Partitions() []model.TopicPartition {
 	for tp := range m.partitions {
 		out = append(out, tp)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Topic != out[j].Topic {
-			return out[i].Topic < out[j].Topic
-		}
-		return out[i].Partition < out[j].Partition
-	})
+	model.SortTopicPartitions(out)
 	return out
 }
 

@@ -2,7 +2,6 @@ package txn
 
 import (
 	"math"
-	"sort"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -70,12 +69,7 @@ func sortedPartitions(set map[model.TopicPartition]struct{}) []model.TopicPartit
 	for tp := range set {
 		out = append(out, tp)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Topic != out[j].Topic {
-			return out[i].Topic < out[j].Topic
-		}
-		return out[i].Partition < out[j].Partition
-	})
+	model.SortTopicPartitions(out)
 	return out
 }
 
