@@ -39,12 +39,10 @@ func (b *Broker) controlledShutdown() {
 	}
 	s := &shutdownRequester{
 		id: b.id, epoch: epoch,
-		listener:   b.cfg.InterBrokerListenerName,
 		maxRetries: int(b.cfg.ControlledShutdownMaxRetries),
 		backoff:    time.Duration(b.cfg.ControlledShutdownRetryBackoffMs) * time.Millisecond,
 		timeout:    time.Duration(b.cfg.RequestTimeoutMs) * time.Millisecond,
-		controller: b.cache.ControllerID,
-		broker:     b.cache.Broker,
+		controller: b.controllerAddr,
 		log:        b.log,
 	}
 	s.run(context.Background())
@@ -55,14 +53,13 @@ func (b *Broker) controlledShutdown() {
 type shutdownRequester struct {
 	id         model.BrokerID
 	epoch      int64
-	listener   string // the inter-broker listener
 	maxRetries int
 	backoff    time.Duration
 	timeout    time.Duration // per request (request.timeout.ms, as Kafka's shutdown client)
-	// controller and broker read the metadata cache, re-read before every
+	// controller is the controller's id and inter-broker address from the
+	// metadata cache (Broker.controllerAddr), asked again before every
 	// attempt since the controller may move meanwhile.
-	controller func() model.BrokerID
-	broker     func(model.BrokerID) (model.Broker, bool)
+	controller func() (model.BrokerID, string, bool)
 	log        zerolog.Logger
 }
 
@@ -95,22 +92,15 @@ func (s *shutdownRequester) run(ctx context.Context) bool {
 // attempt resolves the controller, picks the request version it supports
 // and sends one ControlledShutdown.
 func (s *shutdownRequester) attempt(ctx context.Context) bool {
-	ctrl := s.controller()
-	if ctrl < 0 {
-		s.log.Info().Msg("controlled shutdown: no controller known yet")
-		return false
-	}
-	node, ok := s.broker(ctrl)
+	ctrl, addr, ok := s.controller()
 	if !ok {
-		s.log.Info().Int32("controller", int32(ctrl)).Msg("controlled shutdown: the controller's registration is not in the metadata cache")
+		if ctrl < 0 {
+			s.log.Info().Msg("controlled shutdown: no controller known yet")
+		} else {
+			s.log.Info().Int32("controller", int32(ctrl)).Msg("controlled shutdown: the controller has no known endpoint on the inter-broker listener")
+		}
 		return false
 	}
-	ep, ok := node.Endpoint(s.listener)
-	if !ok {
-		s.log.Info().Int32("controller", int32(ctrl)).Str("listener", s.listener).Msg("controlled shutdown: the controller has no endpoint on the inter-broker listener")
-		return false
-	}
-	addr := net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
 	resp, version, err := s.send(ctx, addr)
 	if err != nil {
 		s.log.Warn().Err(err).Int32("controller", int32(ctrl)).Str("addr", addr).Msg("controlled shutdown request failed")

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -102,16 +103,16 @@ func startFakeController(t *testing.T, f *fakeController) model.Broker {
 
 func requesterFor(node model.Broker, known bool) *shutdownRequester {
 	return &shutdownRequester{
-		id: 3, epoch: 4242, listener: "INTERNAL", maxRetries: 3,
+		id: 3, epoch: 4242, maxRetries: 3,
 		backoff: 10 * time.Millisecond, timeout: 10 * time.Second,
-		controller: func() model.BrokerID {
+		controller: func() (model.BrokerID, string, bool) {
 			if !known {
-				return -1
+				return -1, "", false
 			}
-			return node.ID
+			e, ok := node.Endpoint("INTERNAL")
+			return node.ID, net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), ok
 		},
-		broker: func(id model.BrokerID) (model.Broker, bool) { return node, id == node.ID },
-		log:    zerolog.Nop(),
+		log: zerolog.Nop(),
 	}
 }
 
