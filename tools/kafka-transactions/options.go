@@ -51,6 +51,12 @@ var commands = []command{
 		{name: "producer-epoch", typ: "Short", help: "producer epoch (brokers older than 3.0)"},
 		{name: "coordinator-epoch", typ: "Integer", help: "coordinator epoch (brokers older than 3.0)"},
 	}},
+	{name: "find-hanging", help: "find hanging transactions", opts: []option{
+		{name: "broker-id", typ: "Integer", help: "broker id to search for hanging transactions"},
+		{name: "max-transaction-timeout", typ: "Integer", help: "maximum transaction timeout in minutes to limit the scope of the search (15 minutes by default)"},
+		{name: "topic", typ: "String", help: "topic name to limit search to (required if --partition is specified)"},
+		{name: "partition", typ: "Integer", help: "partition number"},
+	}},
 }
 
 // args is a parsed command line.

@@ -104,6 +104,8 @@ func run(argv []string, _ io.Reader, stdout, stderr io.Writer) int {
 		err = describeProducers(cctx, cl.Client, a, out)
 	case "abort":
 		err = abort(cctx, cl.Client, a)
+	case "find-hanging":
+		err = findHanging(cctx, cl.Client, a, out)
 	}
 	if err != nil {
 		out.Flush()
