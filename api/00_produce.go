@@ -13,6 +13,10 @@ import (
 	"github.com/kbroker/kbroker/replica"
 )
 
+// slot places a partition in a Produce request and response: topic and
+// partition index.
+type slot struct{ t, p int }
+
 func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.ProduceRequest) *netserver.Response {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	if req.TransactionID == nil && hasTransactionalRecords(req) {
@@ -22,10 +26,9 @@ func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.
 		if req.Acks == 0 {
 			return &netserver.Response{NoResponse: true, Close: true}
 		}
-		failWholeProduce(resp, req, kerr.TransactionalIDAuthorizationFailed)
+		failWholeProduce(resp, req, kerr.TransactionalIDAuthorizationFailed, "Transactional Id authorization failed.")
 		return &netserver.Response{Msg: resp}
 	}
-	type slot struct{ t, p int }
 	var parts []replica.ProducePartition
 	var slots []slot
 	errs := map[slot]error{}
@@ -54,6 +57,19 @@ func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.
 			}
 		}
 		resp.Topics = append(resp.Topics, t)
+	}
+	if req.TransactionID != nil {
+		var ok bool
+		parts, slots, ok = h.verifyTxnProduce(ctx, *req.TransactionID, parts, slots, func(i int, err error) { errs[slots[i]] = err })
+		if !ok {
+			// Kafka's InvalidPidMappingException fails the whole request.
+			resp.Topics = nil
+			if req.Acks == 0 {
+				return &netserver.Response{NoResponse: true, Close: true}
+			}
+			failWholeProduce(resp, req, kerr.InvalidProducerIDMapping, "Transactional records contained more than one producer ID")
+			return &netserver.Response{Msg: resp}
+		}
 	}
 	results := h.d.Replicas.Produce(ctx, req.Acks, timeoutOf(req.TimeoutMillis), parts, record.FromClient)
 	for i, r := range results {
@@ -92,14 +108,9 @@ func hasTransactionalRecords(req *kmsg.ProduceRequest) bool {
 	return false
 }
 
-// failWholeProduce answers every partition with err (Kafka's
-// ProduceRequest.getErrorResponse: no offsets, the error's default
-// message).
-func failWholeProduce(resp *kmsg.ProduceResponse, req *kmsg.ProduceRequest, err *kerr.Error) {
-	msg := err.Description
-	if err == kerr.TransactionalIDAuthorizationFailed {
-		msg = "Transactional Id authorization failed."
-	}
+// failWholeProduce answers every partition with err and the exception's
+// message (Kafka's ProduceRequest.getErrorResponse: no offsets).
+func failWholeProduce(resp *kmsg.ProduceResponse, req *kmsg.ProduceRequest, err *kerr.Error, msg string) {
 	for _, rt := range req.Topics {
 		t := kmsg.NewProduceResponseTopic()
 		t.Topic = rt.Topic

@@ -33,6 +33,21 @@ func errorMessage(err error) *string {
 	if errors.As(err, &ae) {
 		return ae.WireMessage()
 	}
+	var we *wireError
+	if errors.As(err, &we) {
+		m := we.msg
+		return &m
+	}
 	m := err.Error()
 	return &m
 }
+
+// wireError is a Kafka error code with the exact message Kafka sends with
+// it (a custom exception's text).
+type wireError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *wireError) Error() string { return e.msg + ": " + e.code.Message }
+func (e *wireError) Unwrap() error { return e.code }

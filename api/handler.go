@@ -45,6 +45,13 @@ type Deps struct {
 	// Txn is the transaction coordinator; nil answers
 	// COORDINATOR_NOT_AVAILABLE to transactional requests.
 	Txn *txn.Coordinator
+	// VerifyTxn asks the transactional id's coordinator which of the
+	// partitions are in the producer's transaction (KIP-890 verification
+	// of transactional produces, AddPartitionsToTxn v4 VerifyOnly) and
+	// returns the error of each partition that is not (nil entries and
+	// absent ones are verified). nil when
+	// transaction.partition.verification.enable is off.
+	VerifyTxn func(ctx context.Context, transactionalID string, producerID int64, producerEpoch int16, tps []model.TopicPartition) map[model.TopicPartition]error
 	// TxnMarkerWritten, if set, is told of each transaction marker this
 	// broker wrote (Kafka completes pending transactional offset commits of
 	// __consumer_offsets partitions there).

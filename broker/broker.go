@@ -45,6 +45,7 @@ type Broker struct {
 	producerIDs *txn.ProducerIDs
 	txns        *txn.Coordinator
 	markers     *markerChannel
+	verifier    *txnVerifier // nil when verification is off (txnverify.go)
 	server      *netserver.Server
 	ctrl        *controller.Controller
 	topics      *topicConfigs
@@ -126,9 +127,10 @@ func (b *Broker) Start(ctx context.Context) (err error) {
 		IsBrokerAlive:     b.cache.IsLive,
 		Controller:        b.controllerAddr,
 	})
-	b.groups = b.newGroupCoordinator()
 	b.producerIDs = txn.NewProducerIDs(b.id, b.zk)
 	b.txns = b.newTxnCoordinator(b.producerIDs)
+	b.verifier = b.newTxnVerifier()
+	b.groups = b.newGroupCoordinator()
 	b.ctrl = controller.New(controller.Options{
 		BrokerID: b.id, ZK: b.zk, InterBrokerListener: b.cfg.InterBrokerListenerName,
 		DeleteTopicEnable:                  b.cfg.DeleteTopicEnable,
@@ -216,6 +218,7 @@ func (b *Broker) openLogDirs() error {
 		opts.HighWatermarkCheckpointMs = b.cfg.ReplicaHighWatermarkCheckpointIntervalMs
 		opts.DeleteDirDelayMs = b.cfg.LogSegmentDeleteDelayMs
 		opts.ProducerIDExpirationMs = int64(b.cfg.ProducerIDExpirationMs)
+		opts.TxnVerification = b.cfg.TransactionPartitionVerificationEnable
 		opts.OnOffline = func(err error) { b.log.Error().Err(err).Str("dir", path).Msg("log directory offline") }
 		d, err := logdir.Open(opts)
 		if err != nil {
@@ -273,6 +276,7 @@ func (b *Broker) apiHandler() *api.Handler {
 		ProducerIDs:      b.producerIDs,
 		Txn:              b.txns,
 		TxnMarkerWritten: b.txnMarkerWritten,
+		VerifyTxn:        b.verifyTxn(),
 		TxnTopic:         b.txnTopicSettings(),
 		OffsetsTopic:     b.offsetsTopicSettings(),
 		Logger:           b.log,
@@ -368,6 +372,9 @@ func (b *Broker) Close() error {
 		}
 		if b.markers != nil {
 			b.markers.Close()
+		}
+		if b.verifier != nil {
+			b.verifier.close()
 		}
 		if b.replicas != nil {
 			b.replicas.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/kbroker/kbroker/group"
 	"github.com/kbroker/kbroker/metacache"
 	"github.com/kbroker/kbroker/model"
+	"github.com/kbroker/kbroker/partition"
 	"github.com/kbroker/kbroker/record"
 	"github.com/kbroker/kbroker/replica"
 )
@@ -31,7 +32,7 @@ func (b *Broker) newGroupCoordinator() *group.Coordinator {
 		PartitionCount:         offsetsPartitionCount(b.cache, b.cfg.OffsetsTopicNumPartitions),
 		Logger:                 b.log,
 	}
-	return group.New(cfg, &offsetsLog{replicas: b.replicas, loadBuffer: int(b.cfg.OffsetsLoadBufferSize)})
+	return group.New(cfg, &offsetsLog{replicas: b.replicas, loadBuffer: int(b.cfg.OffsetsLoadBufferSize), verifier: b.verifier})
 }
 
 // offsetsPartitionCount is the partition count groups are placed by: the
@@ -60,6 +61,9 @@ func (b *Broker) offsetsTopicSettings() api.OffsetsTopicSettings {
 type offsetsLog struct {
 	replicas   *replica.Manager
 	loadBuffer int
+	// verifier checks transactional commits with their coordinator; nil
+	// when transaction verification is off.
+	verifier *txnVerifier
 }
 
 func (l *offsetsLog) Append(ctx context.Context, p int32, entries []group.Entry) (int64, error) {
@@ -84,14 +88,36 @@ func offsetCommits(entries []group.Entry) bool {
 }
 
 // AppendTxn writes a transactional offset commit as Kafka's storeOffsets
-// does: the producer's id and epoch, base sequence 0, transactional.
-func (l *offsetsLog) AppendTxn(ctx context.Context, p int32, producerID int64, producerEpoch int16, entries []group.Entry) (int64, error) {
+// does: the producer's id and epoch, base sequence 0, transactional. With
+// transaction verification on, a producer without an open transaction on
+// the partition is first verified with its coordinator, as a transactional
+// produce is (Kafka's handleTxnCommitOffsets: the partition must have been
+// added by AddOffsetsToTxn).
+func (l *offsetsLog) AppendTxn(ctx context.Context, p int32, transactionalID string, producerID int64, producerEpoch int16, entries []group.Entry) (int64, error) {
 	spec := record.NewSpec()
 	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = producerID, producerEpoch, 0, true
-	return l.append(ctx, p, spec, entries)
+	guard := partition.NoTxnGuard
+	if l.verifier != nil {
+		tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
+		g, err := l.replicas.StartTxnVerification(tp, producerID, -1, producerEpoch)
+		if err != nil {
+			return 0, err
+		}
+		if g != partition.NoTxnGuard {
+			if err := l.verifier.verify(ctx, transactionalID, producerID, producerEpoch, []model.TopicPartition{tp})[tp]; err != nil {
+				return 0, err
+			}
+			guard = g
+		}
+	}
+	return l.appendGuarded(ctx, p, spec, entries, guard)
 }
 
 func (l *offsetsLog) append(ctx context.Context, p int32, spec record.BatchSpec, entries []group.Entry) (int64, error) {
+	return l.appendGuarded(ctx, p, spec, entries, partition.NoTxnGuard)
+}
+
+func (l *offsetsLog) appendGuarded(ctx context.Context, p int32, spec record.BatchSpec, entries []group.Entry, guard partition.TxnGuard) (int64, error) {
 	now := time.Now().UnixMilli()
 	recs := make([]record.NewRecord, len(entries))
 	for i, e := range entries {
@@ -106,7 +132,7 @@ func (l *offsetsLog) append(ctx context.Context, p int32, spec record.BatchSpec,
 		timeout = time.Until(d)
 	}
 	tp := model.TopicPartition{Topic: group.OffsetsTopic, Partition: p}
-	res := l.replicas.Produce(ctx, -1, timeout, []replica.ProducePartition{{TP: tp, Records: batch}}, record.FromCoordinator)
+	res := l.replicas.Produce(ctx, -1, timeout, []replica.ProducePartition{{TP: tp, Records: batch, Guard: guard}}, record.FromCoordinator)
 	return res[0].BaseOffset, res[0].Err
 }
 

@@ -47,6 +47,15 @@ type AppendInfo struct {
 // INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE,
 // TRANSACTION_COORDINATOR_FENCED, and KAFKA_STORAGE_ERROR once a write failed.
 func (l *Log) AppendAsLeader(records []byte, leaderEpoch model.LeaderEpoch, origin record.Origin) (AppendInfo, error) {
+	return l.AppendAsLeaderGuarded(records, leaderEpoch, origin, producer.NoGuard)
+}
+
+// AppendAsLeaderGuarded is AppendAsLeader with the guard of the
+// transaction verification the batch passed (producer.NoGuard if none):
+// with transaction verification on, a transactional batch of a producer
+// without an open transaction here is refused (INVALID_TXN_STATE) unless
+// guard is the producer's pending verification's (txnverify.go).
+func (l *Log) AppendAsLeaderGuarded(records []byte, leaderEpoch model.LeaderEpoch, origin record.Origin, guard producer.Guard) (AppendInfo, error) {
 	b, rest, err := record.Next(records, 0)
 	if err != nil {
 		return AppendInfo{}, err
@@ -113,6 +122,9 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch model.LeaderEpoch, orig
 				info.LogStartOffset = model.Offset(l.logStart)
 				return info, nil
 			}
+		}
+		if err := l.checkVerifiedLocked(b, guard); err != nil {
+			return AppendInfo{}, err
 		}
 		updates = l.producers.NewUpdates(producerOrigin(origin))
 		if err := updates.Add(b); err != nil {

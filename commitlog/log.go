@@ -45,6 +45,10 @@ type Options struct {
 	// producer.id.expiration.check.interval.ms, how often the log forgets
 	// expired producers; 0 means Kafka's default (ten minutes), < 0 never.
 	ProducerIDExpirationCheckIntervalMs int64
+	// TxnVerification is transaction.partition.verification.enable: the
+	// first transactional batch of a transaction must come with the guard
+	// of a verification the coordinator answered (txnverify.go).
+	TxnVerification bool
 }
 
 // Log is one partition's log: a directory of segments.
@@ -57,6 +61,7 @@ type Log struct {
 	onError func(error)
 
 	producerExpirationMs int64
+	txnVerification      bool
 	expireEvery          time.Duration // 0: no periodic expiry
 
 	mu            sync.RWMutex
@@ -108,6 +113,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		l.now = func() int64 { return time.Now().UnixMilli() }
 	}
 	l.producerExpirationMs = opts.ProducerIDExpirationMs
+	l.txnVerification = opts.TxnVerification
 	switch every := opts.ProducerIDExpirationCheckIntervalMs; {
 	case every == 0:
 		l.expireEvery = time.Duration(producer.DefaultExpirationCheckIntervalMs) * time.Millisecond

@@ -23,7 +23,7 @@ type Log interface {
 	Append(ctx context.Context, partition int32, entries []Entry) (int64, error)
 	// AppendTxn is Append as one transactional batch of a producer (its
 	// id and epoch, base sequence 0), as Kafka writes TxnOffsetCommit.
-	AppendTxn(ctx context.Context, partition int32, producerID int64, producerEpoch int16, entries []Entry) (int64, error)
+	AppendTxn(ctx context.Context, partition int32, transactionalID string, producerID int64, producerEpoch int16, entries []Entry) (int64, error)
 	// Load calls fn for every record of a partition from its log start
 	// to its log end, in offset order, transaction markers included.
 	Load(ctx context.Context, partition int32, fn func(r LogRecord) error) error

@@ -30,7 +30,7 @@ type memMeta struct {
 
 func newMemLog() *memLog { return &memLog{parts: map[int32][]Entry{}, meta: map[int32][]memMeta{}} }
 
-func (l *memLog) AppendTxn(ctx context.Context, p int32, producerID int64, epoch int16, entries []Entry) (int64, error) {
+func (l *memLog) AppendTxn(ctx context.Context, p int32, _ string, producerID int64, epoch int16, entries []Entry) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail != nil {

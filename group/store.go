@@ -124,6 +124,11 @@ func storeOffsetsError(err error) error {
 		return kerr.InvalidCommitOffsetSize
 	case errors.Is(err, context.DeadlineExceeded):
 		return kerr.RequestTimedOut
+	case errors.Is(err, kerr.NetworkException):
+		// The transaction verification could not reach the transaction
+		// coordinator: older clients retry this one without a new
+		// coordinator lookup (Kafka's maybeConvertOffsetCommitError).
+		return kerr.CoordinatorLoadInProgress
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {

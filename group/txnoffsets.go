@@ -88,7 +88,7 @@ func (c *Coordinator) CommitTxnOffsets(ctx context.Context, req TxnCommitRequest
 
 	ctx, cancel := context.WithTimeout(s.ctx, c.cfg.CommitTimeout)
 	defer cancel()
-	base, err := c.log.AppendTxn(ctx, s.partition, req.ProducerID, req.ProducerEpoch, entries)
+	base, err := c.log.AppendTxn(ctx, s.partition, req.TransactionalID, req.ProducerID, req.ProducerEpoch, entries)
 	appendErr := storeOffsetsError(err)
 
 	g.mu.Lock()

@@ -47,6 +47,8 @@ type Options struct {
 	// ProducerIDExpirationMs is producer.id.expiration.ms (0: Kafka's
 	// default, one day).
 	ProducerIDExpirationMs int64
+	// TxnVerification is transaction.partition.verification.enable.
+	TxnVerification bool
 }
 
 // DefaultOptions returns Kafka's defaults for a directory at path.
@@ -188,6 +190,7 @@ func (d *Dir) loadLogs() error {
 					Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger,
 					HadCleanShutdown: clean, RecoveryPoint: recovery[tp], LogStartOffset: starts[tp], HighWatermark: hws[tp],
 					OnStorageError: d.logFailed, ProducerIDExpirationMs: d.opts.ProducerIDExpirationMs,
+					TxnVerification: d.opts.TxnVerification,
 				})
 				results <- result{tp, l, err}
 			}
@@ -261,6 +264,7 @@ func (d *Dir) GetOrCreateLog(tp model.TopicPartition, topicID model.TopicID) (*c
 		l, err = commitlog.Open(filepath.Join(d.path, commitlog.DirName(tp)), commitlog.Options{
 			Config: d.opts.TopicConfig(tp.Topic), FS: d.fs, Now: d.now, Logger: d.opts.Logger, HadCleanShutdown: true,
 			OnStorageError: d.logFailed, ProducerIDExpirationMs: d.opts.ProducerIDExpirationMs,
+			TxnVerification: d.opts.TxnVerification,
 		})
 		if err != nil {
 			return nil, d.failLocked(err)

@@ -10,11 +10,18 @@ import (
 	"github.com/kbroker/kbroker/record"
 )
 
+// TxnGuard is the guard of a transaction verification (package producer).
+type TxnGuard = commitlog.TxnGuard
+
+// NoTxnGuard is the guard of a batch that was not verified.
+const NoTxnGuard = commitlog.NoTxnGuard
+
 // AppendAsLeader appends a producer's (or coordinator's) batch. Only the
 // leader accepts it (NOT_LEADER_OR_FOLLOWER otherwise); with acks=all the
 // ISR must reach min.insync.replicas first (NOT_ENOUGH_REPLICAS, nothing
-// written). The high watermark moves if the ISR allows.
-func (p *Partition) AppendAsLeader(records []byte, requiredAcks int16, minISR int, origin record.Origin) (commitlog.AppendInfo, error) {
+// written). guard is that of the transaction verification the batch
+// passed, NoTxnGuard if none. The high watermark moves if the ISR allows.
+func (p *Partition) AppendAsLeader(records []byte, requiredAcks int16, minISR int, origin record.Origin, guard TxnGuard) (commitlog.AppendInfo, error) {
 	p.mu.RLock()
 	if p.role != RoleLeader {
 		p.mu.RUnlock()
@@ -29,7 +36,7 @@ func (p *Partition) AppendAsLeader(records []byte, requiredAcks int16, minISR in
 	epoch := p.state.LeaderEpoch
 	p.mu.RUnlock()
 
-	info, err := p.log.AppendAsLeader(records, epoch, origin)
+	info, err := p.log.AppendAsLeaderGuarded(records, epoch, origin, guard)
 	if err != nil {
 		return info, err
 	}
@@ -38,6 +45,19 @@ func (p *Partition) AppendAsLeader(records []byte, requiredAcks int16, minISR in
 	p.notifyLocked()
 	p.mu.Unlock()
 	return info, nil
+}
+
+// StartTxnVerification starts the verification of producer pid's first
+// transactional batch here (only the leader: NOT_LEADER_OR_FOLLOWER
+// otherwise) and returns its guard, NoTxnGuard when none is needed.
+func (p *Partition) StartTxnVerification(pid int64, seq int32, epoch int16) (TxnGuard, error) {
+	p.mu.RLock()
+	leader := p.role == RoleLeader
+	p.mu.RUnlock()
+	if !leader {
+		return NoTxnGuard, p.notLeader()
+	}
+	return p.log.StartTxnVerification(pid, seq, epoch)
 }
 
 // HighWatermark is the offset below which records are committed.

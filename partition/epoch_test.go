@@ -64,7 +64,7 @@ func oeAppend(t *testing.T, p *partition.Partition, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.AppendAsLeader(b, 1, 1, record.FromClient); err != nil {
+	if _, err := p.AppendAsLeader(b, 1, 1, record.FromClient, partition.NoTxnGuard); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -226,7 +226,7 @@ func TestLastOffsetForLeaderEpochOfflineLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.AppendAsLeader(b, 1, 1, record.FromClient); err == nil {
+	if _, err := p.AppendAsLeader(b, 1, 1, record.FromClient, partition.NoTxnGuard); err == nil {
 		t.Fatal("append on a failing disk succeeded")
 	}
 	oeCheck(t, p, []oeCase{

@@ -63,7 +63,7 @@ func (r *isrRig) produce(n int) {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		if _, err := r.p.AppendAsLeader(b, 1, 1, record.FromClient); err != nil {
+		if _, err := r.p.AppendAsLeader(b, 1, 1, record.FromClient, partition.NoTxnGuard); err != nil {
 			r.t.Fatal(err)
 		}
 	}

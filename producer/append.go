@@ -44,6 +44,9 @@ type Append struct {
 	current   *Entry  // state before the append; never nil (an empty entry for a new producer)
 	updated   *Entry  // what the append leads to; starts with no batches
 	started   []int64 // first offsets of the transactions this append opened
+	// verifying is the producer's pending transaction verification when
+	// the append started, nil if none.
+	verifying *Verification
 }
 
 // ProducerID is the producer this append is for.
@@ -149,11 +152,17 @@ func (a *Append) checkEpoch(epoch int16, offset int64) error {
 	return nil
 }
 
-// checkSequence is Kafka's rule for client batches: a new epoch starts at
+// checkSequence is Kafka's rule for client batches: while a verification
+// is pending, no first sequence above its lowest one; a new epoch starts at
 // sequence 0 (unless the producer's epoch is unknown); within an epoch the
 // first sequence follows the last one (MaxInt32 is followed by 0); a
 // producer without state accepts any sequence.
 func (a *Append) checkSequence(epoch int16, firstSeq int32, offset int64) error {
+	if v := a.verifying; v != nil && firstSeq > v.LowestSequence {
+		// A lower sequence is being verified: it must be written first.
+		return fmt.Errorf("out of order sequence number for producer %d at offset %d in partition %s: %d (incoming seq. number), %d (earliest seen sequence): %w",
+			a.updated.ProducerID, offset, a.partition, firstSeq, v.LowestSequence, kerr.OutOfOrderSequenceNumber)
+	}
 	if epoch != a.updated.Epoch {
 		if firstSeq != 0 && a.updated.Epoch != NoEpoch {
 			return fmt.Errorf("invalid sequence number for new epoch of producer %d at offset %d in partition %s: %d (request epoch), %d (seq. number), %d (current producer epoch): %w",

@@ -50,6 +50,11 @@ type State struct {
 	// marker the high watermark has not passed (txns.go).
 	ongoing      txnList
 	unreplicated txnList
+
+	// verifying are the pending transaction verifications (verify.go);
+	// nextGuard is the last guard handed out.
+	verifying map[int64]*Verification
+	nextGuard Guard
 }
 
 // NewState returns an empty state whose snapshots live in snaps.
@@ -101,7 +106,12 @@ func (s *State) PrepareUpdate(pid int64, origin Origin) *Append {
 	}
 	upd := cur.clone()
 	upd.batches = upd.batches[:0]
-	return &Append{partition: s.partition, origin: origin, current: cur, updated: upd}
+	a := &Append{partition: s.partition, origin: origin, current: cur, updated: upd}
+	if v, ok := s.verifying[pid]; ok {
+		vc := *v
+		a.verifying = &vc
+	}
+	return a
 }
 
 // Update applies a validated append (after its batches were written).
@@ -132,8 +142,10 @@ func (s *State) IsExpired(e *Entry, now int64) bool {
 	return e.CurrentTxnFirstOffset < 0 && now-e.LastTimestamp >= s.expirationMs
 }
 
-// RemoveExpired forgets the expired producers and returns how many.
+// RemoveExpired forgets the expired producers, and the verifications as
+// old, and returns how many producers it forgot.
 func (s *State) RemoveExpired(now int64) int {
+	s.removeExpiredVerifications(now)
 	n := 0
 	for pid, e := range s.producers {
 		if s.IsExpired(e, now) {

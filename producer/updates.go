@@ -44,6 +44,11 @@ func (u *Updates) Add(b record.Batch) error {
 	if err != nil {
 		return err
 	}
+	if b.IsTransactional() {
+		// A transactional batch opens (or continues) a transaction, a
+		// marker ends it: either way the pending verification is over.
+		u.s.endVerification(pid)
+	}
 	if done != nil {
 		u.Completed = append(u.Completed, *done)
 	}

@@ -16,6 +16,9 @@ import (
 type ProducePartition struct {
 	TP      model.TopicPartition
 	Records []byte
+	// Guard is the transaction verification the batch passed
+	// (StartTxnVerification), partition.NoTxnGuard if none.
+	Guard partition.TxnGuard
 }
 
 // ProduceResult is one partition's outcome.
@@ -25,6 +28,17 @@ type ProduceResult struct {
 	LogAppendTime  int64
 	LogStartOffset int64
 	Err            error
+}
+
+// StartTxnVerification starts the verification of producer pid's first
+// transactional batch on a partition this broker leads; see
+// partition.StartTxnVerification.
+func (m *Manager) StartTxnVerification(tp model.TopicPartition, pid int64, seq int32, epoch int16) (partition.TxnGuard, error) {
+	p, err := m.leaderPartition(tp)
+	if err != nil {
+		return partition.NoTxnGuard, err
+	}
+	return p.StartTxnVerification(pid, seq, epoch)
 }
 
 // Produce appends to the partitions this broker leads. With acks=all
@@ -51,7 +65,7 @@ func (m *Manager) Produce(ctx context.Context, acks int16, timeout time.Duration
 		if acks == -1 {
 			minISR = m.opts.MinISR(pp.TP.Topic)
 		}
-		info, err := p.AppendAsLeader(pp.Records, acks, minISR, origin)
+		info, err := p.AppendAsLeader(pp.Records, acks, minISR, origin, pp.Guard)
 		if err != nil {
 			out[i].Err = err
 			continue

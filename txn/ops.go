@@ -171,9 +171,15 @@ func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid int64, e
 	return c.write(ctx, s, m, t)
 }
 
-// VerifyPartitions answers AddPartitionsToTxn v4+ with VerifyOnly: which
-// partitions are in the producer's ongoing transaction (the others get
-// INVALID_TXN_STATE). A non-nil error applies to every partition.
+// VerifyPartitions answers AddPartitionsToTxn v4+ with VerifyOnly, the
+// question a partition leader asks before the first transactional batch of
+// a transaction (Kafka's handleVerifyPartitionsInTransaction): which
+// partitions the transaction holds (the others get INVALID_TXN_STATE). A
+// non-nil error applies to every partition: INVALID_PRODUCER_ID_MAPPING for
+// another producer id, PRODUCER_FENCED for another epoch,
+// CONCURRENT_TRANSACTIONS while the transaction is being committed or
+// aborted. As in Kafka a pending transition is not checked: the leader's
+// guard catches a transaction that ends before the batch is written.
 func (c *Coordinator) VerifyPartitions(id string, pid int64, epoch int16, parts []model.TopicPartition) (map[model.TopicPartition]error, error) {
 	_, m, err := c.lookup(id)
 	if err != nil {
@@ -181,12 +187,17 @@ func (c *Coordinator) VerifyPartitions(id string, pid int64, epoch int16, parts 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := checkProducerLocked(m, pid, epoch); err != nil {
-		return nil, err
+	switch {
+	case m.state == Dead && m.pending == nil, m.producerID != pid:
+		return nil, kerr.InvalidProducerIDMapping
+	case m.epoch != epoch:
+		return nil, kerr.ProducerFenced
+	case m.state == PrepareCommit, m.state == PrepareAbort:
+		return nil, kerr.ConcurrentTransactions
 	}
 	out := make(map[model.TopicPartition]error, len(parts))
 	for _, tp := range parts {
-		if _, ok := m.partitions[tp]; ok && m.state == Ongoing {
+		if _, ok := m.partitions[tp]; ok {
 			out[tp] = nil
 		} else {
 			out[tp] = kerr.InvalidTxnState

@@ -67,7 +67,10 @@ func txnInit(t *testing.T, addr, id string, version int16) (*txnProducer, int16)
 		r := initProducerID(t, addr, func(r *kmsg.InitProducerIDRequest) { r.TransactionalID, r.Version = &id, version })
 		code = r.ErrorCode
 		switch code {
-		case kerr.CoordinatorLoadInProgress.Code, kerr.NotEnoughReplicas.Code, kerr.CoordinatorNotAvailable.Code:
+		case kerr.CoordinatorLoadInProgress.Code, kerr.NotEnoughReplicas.Code, kerr.CoordinatorNotAvailable.Code,
+			// FindCoordinator's broker may know of the leadership before
+			// the leader itself has applied it.
+			kerr.NotCoordinator.Code:
 			return kerr.ErrorForCode(code)
 		}
 		out = &txnProducer{id: id, pid: r.ProducerID, epoch: r.ProducerEpoch}

@@ -25,6 +25,11 @@ import (
 	"github.com/kbroker/kbroker/record"
 )
 
+// noTxnVerification turns off the leaders' check of transactional
+// produces with the transaction coordinator, for the tests that write
+// transactional batches without one.
+var noTxnVerification = map[string]string{"transaction.partition.verification.enable": "false"}
+
 func txnProduce(t *testing.T, addr, topic string, txnID *string, pid int64, epoch int16, seq int32, transactional bool, values ...string) kmsg.ProduceResponseTopicPartition {
 	t.Helper()
 	spec := record.NewSpec()
@@ -123,7 +128,9 @@ func txnIndexEntry(pid, first, last, lso int64) []byte {
 }
 
 func TestTxnPartitionReadCommitted(t *testing.T) {
-	c := newCluster(t, 2, nil)
+	// The test plays the coordinator by hand (no AddPartitionsToTxn), so
+	// the leaders must not verify transactional produces with one.
+	c := newCluster(t, 2, noTxnVerification)
 	adm := newAdmin(t, c)
 	const topic = "txp"
 	createTopic(t, c, adm, topic, 1, 2, nil)

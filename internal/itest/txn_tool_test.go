@@ -18,7 +18,11 @@ import (
 // which read_committed reaches the end and skips the aborted records.
 func TestTransactionsToolAbortsAHangingTransaction(t *testing.T) {
 	bin := testcluster.BuildPackage(t, "./tools/kafka-transactions")
-	c := newCluster(t, 1, nil)
+	// Hanging transactions come from brokers that do not verify
+	// transactional produces with the coordinator (before Kafka 3.6, or
+	// with transaction.partition.verification.enable=false): this one
+	// writes a transactional batch no coordinator knows of.
+	c := newCluster(t, 1, noTxnVerification)
 	adm := newAdmin(t, c)
 	const topic = "hang"
 	createTopic(t, c, adm, topic, 1, 1, nil)
