@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/kbroker/kbroker/metacache"
 	"github.com/kbroker/kbroker/model"
 )
 
@@ -14,13 +15,20 @@ func (b *Broker) controllerAddr() (model.BrokerID, string, bool) {
 	if id < 0 {
 		return id, "", false
 	}
-	br, ok := b.cache.Broker(id)
+	addr, ok := brokerAddr(b.cache, id, b.cfg.InterBrokerListenerName)
+	return id, addr, ok
+}
+
+// brokerAddr is a broker's "host:port" on listener, as the metadata cache
+// knows it.
+func brokerAddr(cache *metacache.Cache, id model.BrokerID, listener string) (string, bool) {
+	br, ok := cache.Broker(id)
 	if !ok {
-		return id, "", false
+		return "", false
 	}
-	e, ok := br.Endpoint(b.cfg.InterBrokerListenerName)
+	e, ok := br.Endpoint(listener)
 	if !ok {
-		return id, "", false
+		return "", false
 	}
-	return id, net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), true
+	return net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), true
 }

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -144,15 +143,10 @@ func (m *markerChannel) Send(broker model.BrokerID, req *kmsg.WriteTxnMarkersReq
 }
 
 func (m *markerChannel) sender(id model.BrokerID) (*interbroker.Sender, error) {
-	br, ok := m.cache.Broker(id)
+	addr, ok := brokerAddr(m.cache, id, m.listener)
 	if !ok {
 		return nil, kerr.BrokerNotAvailable
 	}
-	e, ok := br.Endpoint(m.listener)
-	if !ok {
-		return nil, kerr.BrokerNotAvailable
-	}
-	addr := net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

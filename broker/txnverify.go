@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -181,15 +180,10 @@ func (v *txnVerifier) send(ctx context.Context, to model.BrokerID, id string, pi
 // conn is the connection to a broker's inter-broker listener, replaced
 // when its address changes.
 func (v *txnVerifier) conn(id model.BrokerID) (*interbroker.Conn, error) {
-	br, ok := v.cache.Broker(id)
+	addr, ok := brokerAddr(v.cache, id, v.listener)
 	if !ok {
 		return nil, kerr.BrokerNotAvailable
 	}
-	e, ok := br.Endpoint(v.listener)
-	if !ok {
-		return nil, kerr.BrokerNotAvailable
-	}
-	addr := net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.closed {
