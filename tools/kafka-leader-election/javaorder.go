@@ -1,30 +1,17 @@
 package main
 
-import (
-	"sort"
+import "github.com/kbroker/kbroker/tools/internal/cli"
 
-	"github.com/kbroker/kbroker/tools/internal/cli"
-)
-
-// javaHash is TopicPartition.hashCode: 31 * (31 + partition) +
-// topic.hashCode(), in 32-bit arithmetic.
-func (tp topicPartition) javaHash() int32 {
-	h := 31 + tp.partition
-	return 31*h + cli.JavaStringHash(tp.topic)
-}
+// javaHash is TopicPartition.hashCode.
+func (tp topicPartition) javaHash() int32 { return cli.TopicPartitionHash(tp.topic, tp.partition) }
 
 // hashSetOrder returns the indexes of tps (distinct, in insertion order) in
 // the order a java.util.HashSet (or HashMap) built with the default
-// capacity iterates them: by bucket, insertion order within a bucket.
+// capacity iterates them.
 func hashSetOrder(tps []topicPartition) []int {
-	capacity := cli.HashMapCapacity(len(tps), 0)
-	buckets := make([]int, len(tps))
-	idx := make([]int, len(tps))
+	hashes := make([]int32, len(tps))
 	for i, tp := range tps {
-		idx[i] = i
-		h := uint32(tp.javaHash())
-		buckets[i] = int((h ^ h>>16) & uint32(capacity-1))
+		hashes[i] = tp.javaHash()
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return buckets[idx[a]] < buckets[idx[b]] })
-	return idx
+	return cli.HashSetOrder(hashes)
 }

@@ -263,9 +263,9 @@ func describeProducersBatch(ctx context.Context, cl *kgo.Client, tps []topicPart
 		hashes[i] = tp.javaHash()
 	}
 	n := len(tps)
-	order = javaOrder(hashes, order, cli.HashMapCapacity(n, max(int(float32(n)/0.75)+1, 16)))
-	order = javaOrder(hashes, order, cli.HashMapCapacity(n, 0))
-	order = javaOrder(hashes, order, cli.HashMapCapacity(n, n))
+	order = cli.HashOrder(hashes, order, cli.HashMapCapacity(n, max(int(float32(n)/0.75)+1, 16)))
+	order = cli.HashOrder(hashes, order, cli.HashMapCapacity(n, 0))
+	order = cli.HashOrder(hashes, order, cli.HashMapCapacity(n, n))
 	res := make([]partitionProducers, 0, n)
 	for _, i := range order {
 		res = append(res, partitionProducers{tps[i], got[tps[i]]})
@@ -289,19 +289,6 @@ func backoff(ctx context.Context) error {
 	case <-time.After(retryBackoff):
 		return nil
 	}
-}
-
-// javaOrder reorders idx (the insertion order of keys with the given Java
-// hash codes) into the iteration order of a java.util.HashMap with the
-// given table size: by bucket, insertion order within a bucket.
-func javaOrder(hashes []int32, idx []int, capacity int) []int {
-	out := append([]int(nil), idx...)
-	bucket := func(i int) uint32 {
-		h := uint32(hashes[i])
-		return (h ^ h>>16) & uint32(capacity-1)
-	}
-	sort.SliceStable(out, func(a, b int) bool { return bucket(out[a]) < bucket(out[b]) })
-	return out
 }
 
 // javaLongHash is Long.hashCode.
@@ -333,12 +320,11 @@ func groupByProducer(txns []openTxn) ([]int64, map[int64][]openTxn) {
 		groups[tx.p.ProducerID] = append(groups[tx.p.ProducerID], tx)
 	}
 	hashes := make([]int32, len(pids))
-	idx := make([]int, len(pids))
 	for i, pid := range pids {
-		hashes[i], idx[i] = javaLongHash(pid), i
+		hashes[i] = javaLongHash(pid)
 	}
 	ordered := make([]int64, 0, len(pids))
-	for _, i := range javaOrder(hashes, idx, cli.HashMapCapacity(len(pids), 0)) {
+	for _, i := range cli.HashSetOrder(hashes) {
 		ordered = append(ordered, pids[i])
 	}
 	return ordered, groups

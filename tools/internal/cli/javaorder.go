@@ -33,26 +33,50 @@ func HashMapCapacity(n, initialCapacity int) int {
 	return c
 }
 
-// hashMapBucket is HashMap.hash(key) & (capacity-1).
-func hashMapBucket(h int32, capacity int) int {
-	u := uint32(h)
-	u ^= u >> 16
-	return int(u & uint32(capacity-1))
+// TopicPartitionHash is org.apache.kafka.common.TopicPartition.hashCode:
+// 31 * (31 + partition) + topic.hashCode(), in 32-bit arithmetic.
+func TopicPartitionHash(topic string, partition int32) int32 {
+	h := 31 + partition
+	return 31*h + JavaStringHash(topic)
+}
+
+// HashOrder re-sorts idx (indexes into hashes, in iteration order so far)
+// into the order a java.util.HashMap or HashSet of the given capacity
+// iterates keys with those hashCodes after they were inserted in idx's
+// order: by bucket (HashMap.hash(key) & (capacity-1)), insertion order
+// within a bucket. Bins of eight or more keys, which Java turns into trees,
+// are not modelled.
+func HashOrder(hashes []int32, idx []int, capacity int) []int {
+	out := append([]int(nil), idx...)
+	bucket := func(i int) uint32 {
+		u := uint32(hashes[i])
+		return (u ^ u>>16) & uint32(capacity-1)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return bucket(out[a]) < bucket(out[b]) })
+	return out
+}
+
+// HashSetOrder is the iteration order of a java.util.HashSet built with
+// the default capacity from keys with these hashCodes, inserted in order.
+func HashSetOrder(hashes []int32) []int {
+	return HashOrder(hashes, identity(len(hashes)), HashMapCapacity(len(hashes), 0))
 }
 
 // HashMapOrder returns the indexes of keys (string keys inserted in the given
-// order) in the order a java.util.HashMap iterates them: by bucket, and in
-// insertion order within a bucket. initialCapacity is as for
-// HashMapCapacity. (Bins of eight or more keys, which Java turns into trees,
-// are not modelled; they need dozens of colliding names.)
+// order) in the order a java.util.HashMap iterates them. initialCapacity is
+// as for HashMapCapacity.
 func HashMapOrder(keys []string, initialCapacity int) []int {
-	capacity := HashMapCapacity(len(keys), initialCapacity)
-	idx := make([]int, len(keys))
-	buckets := make([]int, len(keys))
+	hashes := make([]int32, len(keys))
 	for i, k := range keys {
-		idx[i] = i
-		buckets[i] = hashMapBucket(JavaStringHash(k), capacity)
+		hashes[i] = JavaStringHash(k)
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return buckets[idx[a]] < buckets[idx[b]] })
+	return HashOrder(hashes, identity(len(keys)), HashMapCapacity(len(keys), initialCapacity))
+}
+
+func identity(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
 	return idx
 }
