@@ -24,18 +24,26 @@ import (
 // addr (Produce v9, acks=all).
 func txnProduceTo(t *testing.T, addr, topic string, partition int32, txnID string, pid int64, epoch int16, seq int32, values ...string) kmsg.ProduceResponseTopicPartition {
 	t.Helper()
+	return produceBatch(t, addr, topic, partition, &txnID, pid, epoch, seq, true, time.Now().UnixMilli(), values...)
+}
+
+// produceBatch sends one Produce v9 (acks=all) of one batch with the given
+// producer fields, every record stamped ts, and returns the partition's
+// answer.
+func produceBatch(t *testing.T, addr, topic string, partition int32, txnID *string, pid int64, epoch int16, seq int32, transactional bool, ts int64, values ...string) kmsg.ProduceResponseTopicPartition {
+	t.Helper()
 	spec := record.NewSpec()
-	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = pid, epoch, seq, true
+	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = pid, epoch, seq, transactional
 	var recs []record.NewRecord
 	for _, v := range values {
-		recs = append(recs, record.NewRecord{Timestamp: time.Now().UnixMilli(), Value: []byte(v)})
+		recs = append(recs, record.NewRecord{Timestamp: ts, Value: []byte(v)})
 	}
 	b, err := record.Build(spec, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := kmsg.NewPtrProduceRequest()
-	req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 9, -1, 30000, &txnID
+	req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 9, -1, 30000, txnID
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic = topic
 	rp := kmsg.NewProduceRequestTopicPartition()

@@ -18,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/internal/testcluster"
-	"github.com/kbroker/kbroker/record"
 )
 
 var findHangingHeader = []string{"Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch",
@@ -28,29 +27,7 @@ var findHangingHeader = []string{"Topic", "Partition", "ProducerId", "ProducerEp
 // a partition on addr.
 func produceTxnAt(t *testing.T, addr, topic string, partition int32, txnID string, pid int64, epoch int16, seq int32, ts int64, values ...string) {
 	t.Helper()
-	spec := record.NewSpec()
-	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = pid, epoch, seq, true
-	var recs []record.NewRecord
-	for _, v := range values {
-		recs = append(recs, record.NewRecord{Timestamp: ts, Value: []byte(v)})
-	}
-	b, err := record.Build(spec, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := kmsg.NewPtrProduceRequest()
-	req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 9, -1, 30000, &txnID
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewProduceRequestTopicPartition()
-	rp.Partition, rp.Records = partition, b
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := oneRequest(addr, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 {
+	if p := produceBatch(t, addr, topic, partition, &txnID, pid, epoch, seq, true, ts, values...); p.ErrorCode != 0 {
 		t.Fatalf("transactional produce to %s-%d by %d: %v", topic, partition, pid, kerr.ErrorForCode(p.ErrorCode))
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/internal/testcluster"
-	"github.com/kbroker/kbroker/record"
 )
 
 // noTxnVerification turns off the leaders' check of transactional
@@ -32,29 +31,7 @@ var noTxnVerification = map[string]string{"transaction.partition.verification.en
 
 func txnProduce(t *testing.T, addr, topic string, txnID *string, pid int64, epoch int16, seq int32, transactional bool, values ...string) kmsg.ProduceResponseTopicPartition {
 	t.Helper()
-	spec := record.NewSpec()
-	spec.ProducerID, spec.ProducerEpoch, spec.BaseSequence, spec.Transactional = pid, epoch, seq, transactional
-	var recs []record.NewRecord
-	for _, v := range values {
-		recs = append(recs, record.NewRecord{Timestamp: time.Now().UnixMilli(), Value: []byte(v)})
-	}
-	b, err := record.Build(spec, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := kmsg.NewPtrProduceRequest()
-	req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 9, -1, 30000, txnID
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewProduceRequestTopicPartition()
-	rp.Records = b
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := oneRequest(addr, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	return produceBatch(t, addr, topic, 0, txnID, pid, epoch, seq, transactional, time.Now().UnixMilli(), values...)
 }
 
 func writeMarker(t *testing.T, addr, topic string, pid int64, epoch int16, commit bool, coordEpoch int32) int16 {
