@@ -33,7 +33,19 @@
 //     reports, and the no-loss test (noloss_test.go): acks=all producers
 //     and consumers while brokers are kill -9'd in a seeded loop; run it
 //     longer with -noloss.kills N or -noloss.duration D, and replay a run
-//     with -noloss.seed S.
+//     with -noloss.seed S;
+//   - idempotent producers: InitProducerId, sarama's idempotent producer
+//     through proxies that cut its connections around Produce requests
+//     (every retry of a written batch answered with its original offset),
+//     duplicates detected across restarts, DescribeProducers;
+//   - transactions: the coordinator (fencing, epoch bumps, failover after
+//     kill -9 mid-transaction and mid-commit/abort, timeout abort, id
+//     expiry), the partition side (LSO, read_committed, .txnindex bytes),
+//     transactional offset commits and franz-go's GroupTransactSession,
+//     sarama's transactional producer, the leaders' verification of
+//     transactional produces and offset commits with the coordinator
+//     (KIP-890), and kafka-transactions (describe-producers, abort,
+//     find-hanging).
 //
 // Run it with `go test -race ./internal/itest` (ZooKeeper and kcat from the
 // OS packages must be installed; scripts/test.sh installs them).
