@@ -7,6 +7,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kbroker/kbroker/coordshard"
 )
 
 // Entry is one record for __consumer_offsets; a nil Value is a tombstone.
@@ -63,10 +65,10 @@ type Config struct {
 // Coordinator is the group coordinator of one broker: it serves the groups
 // whose __consumer_offsets partition this broker leads.
 //
-// Concurrency: mu guards the shard map only. Each shard's group map has its
-// own lock, and each group its own: one owner per group, no state shared
-// across groups. Lock order: Coordinator.mu → shard.mu → group.mu; a group
-// lock is never held while appending to the log.
+// Concurrency: the shard set's lock guards the shard map only. Each
+// shard's group map has its own lock, and each group its own: one owner per
+// group, no state shared across groups. Lock order: shards → shard.mu →
+// group.mu; a group lock is never held while appending to the log.
 type Coordinator struct {
 	cfg Config
 	log Log
@@ -74,10 +76,9 @@ type Coordinator struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // background loops (loads: shards)
 
-	mu     sync.Mutex
-	shards map[int32]*shard // guarded by mu; partitions led here
+	shards *coordshard.Set[*shard] // partitions led here
 }
 
 // shard is one __consumer_offsets partition led by this broker.
@@ -85,7 +86,6 @@ type shard struct {
 	partition int32
 	epoch     int32
 	ctx       context.Context // cancelled when the shard is unloaded
-	cancel    context.CancelFunc
 
 	mu      sync.Mutex
 	loaded  bool              // guarded by mu; false while loading
@@ -108,7 +108,7 @@ func New(cfg Config, log Log) *Coordinator {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Coordinator{cfg: cfg, log: log, lg: cfg.Logger.With().Str("component", "group").Logger(),
-		ctx: ctx, cancel: cancel, shards: map[int32]*shard{}}
+		ctx: ctx, cancel: cancel, shards: coordshard.New[*shard](ctx)}
 	if cfg.RetentionCheckInterval > 0 {
 		c.wg.Add(1)
 		go c.expireLoop()
@@ -119,23 +119,14 @@ func New(cfg Config, log Log) *Coordinator {
 // Close unloads every shard and waits for the background work.
 func (c *Coordinator) Close() {
 	c.cancel()
-	c.mu.Lock()
-	for p, s := range c.shards {
-		delete(c.shards, p)
-		s.unload()
-	}
-	c.mu.Unlock()
+	c.shards.Close()
 	c.wg.Wait()
 }
 
 // PartitionOf is the __consumer_offsets partition of a group, false while
 // the topic does not exist.
 func (c *Coordinator) PartitionOf(groupID string) (int32, bool) {
-	n, ok := c.cfg.PartitionCount()
-	if !ok || n <= 0 {
-		return 0, false
-	}
-	return PartitionFor(groupID, n), true
+	return coordshard.PartitionOf(groupID, c.cfg.PartitionCount)
 }
 
 // Elect makes this broker the coordinator of partition p (it became the
@@ -143,46 +134,27 @@ func (c *Coordinator) PartitionOf(groupID string) (int32, bool) {
 // offsets are loaded in the background; meanwhile the partition's groups
 // answer COORDINATOR_LOAD_IN_PROGRESS.
 func (c *Coordinator) Elect(p, epoch int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctx.Err() != nil {
-		return
-	}
-	if s, ok := c.shards[p]; ok {
-		if s.epoch >= epoch {
-			return
-		}
-		delete(c.shards, p)
-		s.unload()
-	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	s := &shard{partition: p, epoch: epoch, ctx: ctx, cancel: cancel, groups: map[string]*group{}}
-	c.shards[p] = s
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.load(s)
-	}()
+	c.shards.Elect(p, epoch, func(ctx context.Context) *shard {
+		return &shard{partition: p, epoch: epoch, ctx: ctx, groups: map[string]*group{}}
+	}, c.load)
 }
 
 // Resign stops coordinating partition p (leadership moved away or the
 // replica was stopped): its groups are forgotten and their waiting
 // members answered NOT_COORDINATOR. epoch -1 resigns whatever the epoch.
 func (c *Coordinator) Resign(p, epoch int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.shards[p]
-	if !ok || (epoch >= 0 && s.epoch > epoch) {
+	if !c.shards.Resign(p, epoch) {
 		return
 	}
-	delete(c.shards, p)
-	s.unload()
 	c.lg.Info().Int32("partition", p).Int32("epoch", epoch).Msg("resigned as group coordinator")
 }
 
-// unload forgets the shard's groups, answering their waiting members.
-func (s *shard) unload() {
-	s.cancel()
+// Epoch is the leader epoch the shard's partition was elected at.
+func (s *shard) Epoch() int32 { return s.epoch }
+
+// Unload forgets the shard's groups, answering their waiting members (the
+// shard set has cancelled s.ctx).
+func (s *shard) Unload() {
 	s.mu.Lock()
 	groups := s.groups
 	s.groups, s.removed = map[string]*group{}, true
@@ -203,10 +175,8 @@ func (c *Coordinator) shardFor(groupID string) (*shard, error) {
 	if !ok {
 		return nil, kerr.CoordinatorNotAvailable
 	}
-	c.mu.Lock()
-	s := c.shards[p]
-	c.mu.Unlock()
-	if s == nil {
+	s, ok := c.shards.Get(p)
+	if !ok {
 		return nil, kerr.NotCoordinator
 	}
 	s.mu.Lock()
@@ -271,13 +241,5 @@ func (c *Coordinator) append(s *shard, entries []Entry) (int64, error) {
 	return c.log.Append(ctx, s.partition, entries)
 }
 
-// allShards lists the loaded shards.
-func (c *Coordinator) allShards() []*shard {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*shard, 0, len(c.shards))
-	for _, s := range c.shards {
-		out = append(out, s)
-	}
-	return out
-}
+// allShards lists the shards of the partitions led here, loaded or not.
+func (c *Coordinator) allShards() []*shard { return c.shards.All() }

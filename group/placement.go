@@ -1,6 +1,6 @@
 package group
 
-import "github.com/kbroker/kbroker/model"
+import "github.com/kbroker/kbroker/coordshard"
 
 // OffsetsTopic is the internal topic holding committed offsets and group
 // metadata.
@@ -11,5 +11,5 @@ const OffsetsTopic = "__consumer_offsets"
 // int32 to 0 as Kafka's Utils.abs does. The coordinator of the group is
 // the leader of that partition.
 func PartitionFor(groupID string, n int32) int32 {
-	return model.JavaAbs(model.JavaStringHash(groupID)) % n
+	return coordshard.PartitionFor(groupID, n)
 }

@@ -200,10 +200,8 @@ type txnMarker struct {
 // or dropped (Kafka's handleTxnCompletion). A marker written while the
 // partition loads is applied once it is loaded.
 func (c *Coordinator) CompleteTxn(p int32, producerID int64, commit bool) {
-	c.mu.Lock()
-	s := c.shards[p]
-	c.mu.Unlock()
-	if s == nil {
+	s, ok := c.shards.Get(p)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kbroker/kbroker/coordshard"
 )
 
 // Entry is one record for __transaction_state; a nil Value is a tombstone.
@@ -51,9 +53,9 @@ type Config struct {
 // Coordinator is the transaction coordinator of one broker: it serves the
 // transactional ids whose __transaction_state partition this broker leads.
 //
-// Concurrency: mu guards the shard map; each shard's id map has its own
-// lock, each transactional id its own (txnMeta.mu). Lock order:
-// Coordinator.mu → shard.mu → txnMeta.mu. No lock is held while appending
+// Concurrency: the shard set's lock guards the shard map; each shard's id
+// map has its own lock, each transactional id its own (txnMeta.mu). Lock
+// order: shards → shard.mu → txnMeta.mu. No lock is held while appending
 // to the log or sending markers.
 type Coordinator struct {
 	cfg     Config
@@ -64,10 +66,9 @@ type Coordinator struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // background loops and marker senders (loads: shards)
 
-	mu     sync.Mutex
-	shards map[int32]*shard // guarded by mu
+	shards *coordshard.Set[*shard] // partitions led here
 }
 
 // shard is one __transaction_state partition led by this broker; epoch is
@@ -76,7 +77,6 @@ type shard struct {
 	partition int32
 	epoch     int32
 	ctx       context.Context // cancelled on unload
-	cancel    context.CancelFunc
 
 	mu      sync.Mutex
 	loaded  bool                // guarded by mu
@@ -100,7 +100,7 @@ func New(cfg Config, log Log, ids IDSource, markers MarkerTransport) *Coordinato
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Coordinator{cfg: cfg, log: log, ids: ids, markers: markers, lg: cfg.Logger.With().Str("component", "txn").Logger(),
-		ctx: ctx, cancel: cancel, shards: map[int32]*shard{}}
+		ctx: ctx, cancel: cancel, shards: coordshard.New[*shard](ctx)}
 	if cfg.AbortInterval > 0 {
 		c.wg.Add(1)
 		go c.every(cfg.AbortInterval, c.abortTimedOut)
@@ -115,12 +115,7 @@ func New(cfg Config, log Log, ids IDSource, markers MarkerTransport) *Coordinato
 // Close unloads every shard and waits for the background work.
 func (c *Coordinator) Close() {
 	c.cancel()
-	c.mu.Lock()
-	for p, s := range c.shards {
-		delete(c.shards, p)
-		s.unload()
-	}
-	c.mu.Unlock()
+	c.shards.Close() // waits for the loads, which may start marker senders
 	c.wg.Wait()
 }
 
@@ -143,11 +138,7 @@ func (c *Coordinator) nowMs() int64 { return c.cfg.Now().UnixMilli() }
 // PartitionOf is the __transaction_state partition of a transactional id,
 // false while the partition count is unknown.
 func (c *Coordinator) PartitionOf(transactionalID string) (int32, bool) {
-	n, ok := c.cfg.PartitionCount()
-	if !ok || n <= 0 {
-		return 0, false
-	}
-	return PartitionFor(transactionalID, n), true
+	return coordshard.PartitionOf(transactionalID, c.cfg.PartitionCount)
 }
 
 // Elect makes this broker the coordinator of partition p at leader epoch
@@ -155,44 +146,25 @@ func (c *Coordinator) PartitionOf(transactionalID string) (int32, bool) {
 // COORDINATOR_LOAD_IN_PROGRESS meanwhile), then the transactions found
 // prepared get their markers sent again.
 func (c *Coordinator) Elect(p, epoch int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctx.Err() != nil {
-		return
-	}
-	if s, ok := c.shards[p]; ok {
-		if s.epoch >= epoch {
-			return
-		}
-		delete(c.shards, p)
-		s.unload()
-	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	s := &shard{partition: p, epoch: epoch, ctx: ctx, cancel: cancel, txns: map[string]*txnMeta{}}
-	c.shards[p] = s
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.load(s)
-	}()
+	c.shards.Elect(p, epoch, func(ctx context.Context) *shard {
+		return &shard{partition: p, epoch: epoch, ctx: ctx, txns: map[string]*txnMeta{}}
+	}, c.load)
 }
 
 // Resign stops coordinating partition p; epoch -1 resigns whatever the
 // epoch.
 func (c *Coordinator) Resign(p, epoch int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.shards[p]
-	if !ok || (epoch >= 0 && s.epoch > epoch) {
+	if !c.shards.Resign(p, epoch) {
 		return
 	}
-	delete(c.shards, p)
-	s.unload()
 	c.lg.Info().Int32("partition", p).Int32("epoch", epoch).Msg("resigned as transaction coordinator")
 }
 
-func (s *shard) unload() {
-	s.cancel()
+// Epoch is the leader epoch the shard's partition was elected at.
+func (s *shard) Epoch() int32 { return s.epoch }
+
+// Unload forgets the shard's ids (the shard set has cancelled s.ctx).
+func (s *shard) Unload() {
 	s.mu.Lock()
 	s.txns, s.removed = map[string]*txnMeta{}, true
 	s.mu.Unlock()
@@ -272,10 +244,8 @@ func (c *Coordinator) shardFor(id string) (*shard, error) {
 	if !ok {
 		return nil, kerr.CoordinatorNotAvailable
 	}
-	c.mu.Lock()
-	s := c.shards[p]
-	c.mu.Unlock()
-	if s == nil {
+	s, ok := c.shards.Get(p)
+	if !ok {
 		return nil, kerr.NotCoordinator
 	}
 	s.mu.Lock()
@@ -319,15 +289,8 @@ func (s *shard) remove(m *txnMeta) {
 	s.mu.Unlock()
 }
 
-func (c *Coordinator) allShards() []*shard {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*shard, 0, len(c.shards))
-	for _, s := range c.shards {
-		out = append(out, s)
-	}
-	return out
-}
+// allShards lists the shards of the partitions led here, loaded or not.
+func (c *Coordinator) allShards() []*shard { return c.shards.All() }
 
 func (s *shard) all() []*txnMeta {
 	s.mu.Lock()

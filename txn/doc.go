@@ -9,10 +9,11 @@
 //
 // Concurrency: ProducerIDs is goroutine-safe; a block is fetched under its
 // lock, so concurrent callers wait for the one fetch. The coordinator:
-// Coordinator.mu → shard.mu → txnMeta.mu, no lock held while appending
-// to the log or waiting for markers.
+// its coordshard.Set (the led partitions) → shard.mu → txnMeta.mu, no lock
+// held while appending to the log or waiting for markers.
 //
-// Imports: zkmeta (through the BlockSource interface the broker wires),
-// model, kmsg/kerr; the log (Log) and the marker transport
+// Imports: coordshard (the led partitions' lifecycle: election, loading,
+// resignation), zkmeta (through the BlockSource interface the broker
+// wires), model, kmsg/kerr; the log (Log) and the marker transport
 // (MarkerTransport) are interfaces the broker wires.
 package txn

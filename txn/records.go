@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/kbroker/kbroker/coordshard"
 	"github.com/kbroker/kbroker/model"
 )
 
@@ -18,7 +19,7 @@ const StateTopic = "__transaction_state"
 // out of n partitions: abs(hashCode(id)) % n with Kafka's Utils.abs. The
 // transaction coordinator of the id is the leader of that partition.
 func PartitionFor(transactionalID string, n int32) int32 {
-	return model.JavaAbs(model.JavaStringHash(transactionalID)) % n
+	return coordshard.PartitionFor(transactionalID, n)
 }
 
 // State is a transaction state, numbered as in the log records.

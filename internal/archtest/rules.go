@@ -30,8 +30,9 @@ var allowed = map[string][]string{
 	"controller":  {"zkmeta", "interbroker"},
 	"metacache":   {},
 	"admin":       {"zkmeta"},
-	"group":       {"interbroker"},
-	"txn":         {"interbroker", "zkmeta"},
+	"group":       {"interbroker", "coordshard"},
+	"txn":         {"interbroker", "zkmeta", "coordshard"},
+	"coordshard":  {},
 	"interbroker": {},
 	"model":       {},
 }
