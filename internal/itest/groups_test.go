@@ -212,7 +212,11 @@ func TestGroupsCoordinatorFailover(t *testing.T) {
 	})
 	adm2 := kadm.NewClient(newClient(t, alive))
 	eventually(t, waitLong, "offsets from the new coordinator", func() error {
-		after, err := adm2.FetchOffsets(ctx, groupID)
+		// A bounded attempt, so that a failure reports the client's
+		// last error rather than an exhausted context.
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		after, err := adm2.FetchOffsets(actx, groupID)
 		if err != nil {
 			return err
 		}
