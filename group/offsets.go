@@ -51,27 +51,7 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 		g.mu.Unlock()
 		return all(err)
 	}
-	now := c.cfg.Now().UnixMilli()
-	var entries []Entry
-	var stored []CommittedOffset
-	var idx []int
-	for i, o := range req.Offsets {
-		if len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes && c.cfg.OffsetMetadataMaxBytes >= 0 {
-			errs[i] = kerr.OffsetMetadataTooLarge
-			continue
-		}
-		v := CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata,
-			CommitTimestamp: now, ExpireTimestamp: NoExpireTimestamp}
-		if o.Timestamp >= 0 {
-			v.CommitTimestamp = o.Timestamp
-		}
-		if req.RetentionMs >= 0 {
-			v.ExpireTimestamp = now + req.RetentionMs
-		}
-		entries = append(entries, Entry{Key: OffsetKeyBytes(req.Group, o.Topic, o.Partition), Value: OffsetValueBytes(v)})
-		stored = append(stored, v.asStored())
-		idx = append(idx, i)
-	}
+	entries, stored, idx := c.offsetRecords(req.Group, req.Offsets, req.RetentionMs, errs)
 	if len(entries) == 0 {
 		g.mu.Unlock()
 		return errs
@@ -107,6 +87,36 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 		g.putOffset(topicPartition{o.Topic, o.Partition}, offsetEntry{CommittedOffset: stored[n], logOffset: base + int64(n)})
 	}
 	return errs
+}
+
+// offsetRecords builds a commit's records: one per offset whose metadata
+// fits offset.metadata.max.bytes (the others get OFFSET_METADATA_TOO_LARGE
+// in errs), committed now (or at the offset's v1 timestamp) and expiring
+// retentionMs later (never when < 0). It returns the values as they read
+// back and, for each record, the index of its offset.
+func (c *Coordinator) offsetRecords(groupID string, offs []CommitOffset, retentionMs int64, errs []error) ([]Entry, []CommittedOffset, []int) {
+	now := c.cfg.Now().UnixMilli()
+	var entries []Entry
+	var stored []CommittedOffset
+	var idx []int
+	for i, o := range offs {
+		if len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes && c.cfg.OffsetMetadataMaxBytes >= 0 {
+			errs[i] = kerr.OffsetMetadataTooLarge
+			continue
+		}
+		v := CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata,
+			CommitTimestamp: now, ExpireTimestamp: NoExpireTimestamp}
+		if o.Timestamp >= 0 {
+			v.CommitTimestamp = o.Timestamp
+		}
+		if retentionMs >= 0 {
+			v.ExpireTimestamp = now + retentionMs
+		}
+		entries = append(entries, Entry{Key: OffsetKeyBytes(groupID, o.Topic, o.Partition), Value: OffsetValueBytes(v)})
+		stored = append(stored, v.asStored())
+		idx = append(idx, i)
+	}
+	return entries, stored, idx
 }
 
 // putOffset records a committed offset unless a later record of the same

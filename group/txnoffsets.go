@@ -52,20 +52,11 @@ func (c *Coordinator) CommitTxnOffsets(ctx context.Context, req TxnCommitRequest
 		g.mu.Unlock()
 		return all(err)
 	}
-	now := c.cfg.Now().UnixMilli()
-	var entries []Entry
-	var idx []int
-	var pending []txnOffset
-	for i, o := range req.Offsets {
-		if len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes && c.cfg.OffsetMetadataMaxBytes >= 0 {
-			errs[i] = kerr.OffsetMetadataTooLarge
-			continue
-		}
-		v := CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata,
-			CommitTimestamp: now, ExpireTimestamp: NoExpireTimestamp}
-		entries = append(entries, Entry{Key: OffsetKeyBytes(req.Group, o.Topic, o.Partition), Value: OffsetValueBytes(v)})
-		idx = append(idx, i)
-		pending = append(pending, txnOffset{CommittedOffset: v, logOffset: -1})
+	// Transactional commits carry no retention and no v1 timestamp.
+	entries, stored, idx := c.offsetRecords(req.Group, req.Offsets, -1, errs)
+	pending := make([]txnOffset, len(stored))
+	for n, v := range stored {
+		pending[n] = txnOffset{CommittedOffset: v, logOffset: -1}
 	}
 	if len(entries) == 0 {
 		g.mu.Unlock()
