@@ -9,7 +9,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbroker/kbroker/interbroker"
 	"github.com/kbroker/kbroker/metacache"
@@ -37,15 +36,16 @@ func (b *Broker) newTxnVerifier() *txnVerifier {
 		clientID: "txn-verify-" + strconv.Itoa(int(b.id)),
 		timeout:  time.Duration(b.cfg.RequestTimeoutMs) * time.Millisecond,
 		log:      b.log.With().Str("component", "txn-verify").Logger(),
-		conns:    map[model.BrokerID]*interbroker.Conn{},
+		batchers: map[model.BrokerID]*verifyBatcher{},
 	}
 }
 
 // txnVerifier asks a transactional id's coordinator whether partitions are
 // in the producer's transaction (Kafka's AddPartitionsToTxnManager): an
 // AddPartitionsToTxn v4 with VerifyOnly to the leader of the id's
-// __transaction_state partition, over the inter-broker listener; when that
-// leader is this broker, the local coordinator answers directly.
+// __transaction_state partition, over the inter-broker listener, with the
+// questions waiting for a broker sent together (txnverify_batch.go); when
+// that leader is this broker, the local coordinator answers directly.
 type txnVerifier struct {
 	self     model.BrokerID
 	cache    *metacache.Cache
@@ -55,9 +55,9 @@ type txnVerifier struct {
 	timeout  time.Duration
 	log      zerolog.Logger
 
-	mu     sync.Mutex
-	conns  map[model.BrokerID]*interbroker.Conn // guarded by mu
-	closed bool                                 // guarded by mu
+	mu       sync.Mutex
+	batchers map[model.BrokerID]*verifyBatcher // guarded by mu
+	closed   bool                              // guarded by mu
 }
 
 // verify returns the error of each partition that is not verified, with
@@ -89,36 +89,11 @@ func (v *txnVerifier) verify(ctx context.Context, id string, pid int64, epoch in
 		}
 		return out
 	}
-	resp, err := v.send(ctx, coordinator, id, pid, epoch, tps)
+	b, err := v.batcher(coordinator)
 	if err != nil {
-		v.log.Warn().Err(err).Int32("coordinator", int32(coordinator)).Str("transactional_id", id).
-			Msg("transaction verification failed with a network error")
 		return all(kerr.NetworkException)
 	}
-	if resp.ErrorCode != 0 {
-		code := kerr.ErrorForCode(resp.ErrorCode)
-		if errors.Is(code, kerr.ClusterAuthorizationFailed) {
-			// Producers must not see the inter-broker refusal.
-			code = kerr.InvalidTxnState
-		}
-		v.log.Error().Int32("coordinator", int32(coordinator)).Str("error", kerr.ErrorForCode(resp.ErrorCode).Error()).
-			Msg("transaction verification refused by the coordinator")
-		return all(code)
-	}
-	out := map[model.TopicPartition]error{}
-	for _, tr := range resp.Transactions {
-		if tr.TransactionalID != id {
-			continue
-		}
-		for _, t := range tr.Topics {
-			for _, p := range t.Partitions {
-				if p.ErrorCode != 0 {
-					out[model.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = producerFacing(kerr.ErrorForCode(p.ErrorCode))
-				}
-			}
-		}
-	}
-	return out
+	return b.verify(ctx, &verification{id: id, pid: pid, epoch: epoch, tps: tps})
 }
 
 // producerFacing is PRODUCER_FENCED as INVALID_PRODUCER_EPOCH.
@@ -144,42 +119,9 @@ func (v *txnVerifier) coordinator(id string) (model.BrokerID, bool) {
 	return info.Leader, true
 }
 
-func (v *txnVerifier) send(ctx context.Context, to model.BrokerID, id string, pid int64, epoch int16, tps []model.TopicPartition) (*kmsg.AddPartitionsToTxnResponse, error) {
-	c, err := v.conn(to)
-	if err != nil {
-		return nil, err
-	}
-	req := kmsg.NewPtrAddPartitionsToTxnRequest()
-	req.Version = 4
-	t := kmsg.NewAddPartitionsToTxnRequestTransaction()
-	t.TransactionalID, t.ProducerID, t.ProducerEpoch, t.VerifyOnly = id, pid, epoch, true
-	byTopic := map[string]int{}
-	for _, tp := range tps {
-		i, ok := byTopic[tp.Topic]
-		if !ok {
-			i = len(t.Topics)
-			byTopic[tp.Topic] = i
-			rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
-			rt.Topic = tp.Topic
-			t.Topics = append(t.Topics, rt)
-		}
-		t.Topics[i].Partitions = append(t.Topics[i].Partitions, tp.Partition)
-	}
-	req.Transactions = append(req.Transactions, t)
-	resp, err := c.Request(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, ok := resp.(*kmsg.AddPartitionsToTxnResponse)
-	if !ok {
-		return nil, errors.New("unexpected response type to AddPartitionsToTxn")
-	}
-	return r, nil
-}
-
-// conn is the connection to a broker's inter-broker listener, replaced
-// when its address changes.
-func (v *txnVerifier) conn(id model.BrokerID) (*interbroker.Conn, error) {
+// batcher is the verification queue of a broker, replaced when its
+// address changes.
+func (v *txnVerifier) batcher(id model.BrokerID) (*verifyBatcher, error) {
 	addr, ok := brokerAddr(v.cache, id, v.listener)
 	if !ok {
 		return nil, kerr.BrokerNotAvailable
@@ -189,23 +131,23 @@ func (v *txnVerifier) conn(id model.BrokerID) (*interbroker.Conn, error) {
 	if v.closed {
 		return nil, interbroker.ErrClosed
 	}
-	if c := v.conns[id]; c != nil {
-		if c.Addr() == addr {
-			return c, nil
+	if b := v.batchers[id]; b != nil {
+		if b.conn.Addr() == addr {
+			return b, nil
 		}
-		go c.Close()
+		go b.conn.Close()
 	}
-	c := interbroker.NewConn(addr, v.clientID, v.timeout)
-	v.conns[id] = c
-	return c, nil
+	b := &verifyBatcher{id: id, conn: interbroker.NewConn(addr, v.clientID, v.timeout), timeout: v.timeout, log: v.log, pending: map[string]*verification{}}
+	v.batchers[id] = b
+	return b, nil
 }
 
 func (v *txnVerifier) close() {
 	v.mu.Lock()
-	conns := v.conns
-	v.conns, v.closed = nil, true
+	batchers := v.batchers
+	v.batchers, v.closed = nil, true
 	v.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
+	for _, b := range batchers {
+		_ = b.conn.Close()
 	}
 }
