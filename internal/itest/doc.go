@@ -42,6 +42,9 @@
 //     kill -9 mid-transaction and mid-commit/abort, timeout abort, id
 //     expiry), the partition side (LSO, read_committed, .txnindex bytes),
 //     transactional offset commits and franz-go's GroupTransactSession,
+//     also while brokers (transaction and group coordinators, leaders) are
+//     kill -9'd in a seeded loop with the output read back exactly once
+//     (eos_kill_test.go, -eos.seed, -eos.kills),
 //     sarama's transactional producer, the leaders' verification of
 //     transactional produces and offset commits with the coordinator
 //     (KIP-890), and kafka-transactions (describe-producers, abort,
