@@ -59,8 +59,7 @@ func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.
 		resp.Topics = append(resp.Topics, t)
 	}
 	if req.TransactionID != nil {
-		var ok bool
-		parts, slots, ok = h.verifyTxnProduce(ctx, *req.TransactionID, parts, slots, func(i int, err error) { errs[slots[i]] = err })
+		failed, ok := h.verifyTxnProduce(ctx, *req.TransactionID, parts)
 		if !ok {
 			// Kafka's InvalidPidMappingException fails the whole request.
 			resp.Topics = nil
@@ -69,6 +68,18 @@ func (h *Handler) produce(ctx context.Context, nr *netserver.Request, req *kmsg.
 			}
 			failWholeProduce(resp, req, kerr.InvalidProducerIDMapping, "Transactional records contained more than one producer ID")
 			return &netserver.Response{Msg: resp}
+		}
+		if len(failed) > 0 {
+			var keptParts []replica.ProducePartition
+			var keptSlots []slot
+			for i := range parts {
+				if err, bad := failed[i]; bad {
+					errs[slots[i]] = err
+					continue
+				}
+				keptParts, keptSlots = append(keptParts, parts[i]), append(keptSlots, slots[i])
+			}
+			parts, slots = keptParts, keptSlots
 		}
 	}
 	results := h.d.Replicas.Produce(ctx, req.Acks, timeoutOf(req.TimeoutMillis), parts, record.FromClient)

@@ -19,16 +19,15 @@ import (
 // Each partition where the producer has no open transaction starts a
 // verification on its leader log, and the transactional id's coordinator
 // is asked, in one question, whether those partitions are in the
-// transaction. A partition that fails is reported through fail (by its
-// index in parts) and dropped; the others go on, carrying their guard.
-// Without VerifyTxn (verification off) only the producer-id check is made.
-func (h *Handler) verifyTxnProduce(ctx context.Context, txnID string, parts []replica.ProducePartition, slots []slot,
-	fail func(i int, err error)) ([]replica.ProducePartition, []slot, bool) {
+// transaction. It returns the error of each partition that failed, by its
+// index in parts; the others carry their guard in parts. Without VerifyTxn
+// (verification off) only the producer-id check is made.
+func (h *Handler) verifyTxnProduce(ctx context.Context, txnID string, parts []replica.ProducePartition) (failed map[int]error, ok bool) {
 	type producerKey struct {
 		id    int64
 		epoch int16
 	}
-	var producer *producerKey
+	var prod *producerKey
 	seqs := make(map[int]int32)
 	for i, pp := range parts {
 		b, _, err := record.Next(pp.Records, 0)
@@ -36,17 +35,17 @@ func (h *Handler) verifyTxnProduce(ctx context.Context, txnID string, parts []re
 			continue
 		}
 		k := producerKey{b.ProducerID(), b.ProducerEpoch()}
-		if producer != nil && *producer != k {
-			return parts, slots, false
+		if prod != nil && *prod != k {
+			return nil, false
 		}
-		producer = &k
+		prod = &k
 		seqs[i] = b.BaseSequence()
 	}
-	if producer == nil || h.d.VerifyTxn == nil {
-		return parts, slots, true
+	if prod == nil || h.d.VerifyTxn == nil {
+		return nil, true
 	}
 
-	failed := map[int]bool{}
+	failed = map[int]error{}
 	need := map[model.TopicPartition]int{}
 	var tps []model.TopicPartition
 	for i := range parts {
@@ -54,11 +53,10 @@ func (h *Handler) verifyTxnProduce(ctx context.Context, txnID string, parts []re
 		if !ok {
 			continue
 		}
-		g, err := h.d.Replicas.StartTxnVerification(parts[i].TP, producer.id, seq, producer.epoch)
+		g, err := h.d.Replicas.StartTxnVerification(parts[i].TP, prod.id, seq, prod.epoch)
 		switch {
 		case err != nil:
-			failed[i] = true
-			fail(i, err)
+			failed[i] = err
 		case g != partition.NoTxnGuard:
 			parts[i].Guard = g
 			need[parts[i].TP] = i
@@ -66,25 +64,13 @@ func (h *Handler) verifyTxnProduce(ctx context.Context, txnID string, parts []re
 		}
 	}
 	if len(tps) > 0 {
-		for tp, err := range h.d.VerifyTxn(ctx, txnID, producer.id, producer.epoch, tps) {
+		for tp, err := range h.d.VerifyTxn(ctx, txnID, prod.id, prod.epoch, tps) {
 			if i, ok := need[tp]; ok && err != nil {
-				failed[i] = true
-				fail(i, verificationProduceError(err))
+				failed[i] = verificationProduceError(err)
 			}
 		}
 	}
-	if len(failed) == 0 {
-		return parts, slots, true
-	}
-	var keptParts []replica.ProducePartition
-	var keptSlots []slot
-	for i := range parts {
-		if !failed[i] {
-			keptParts = append(keptParts, parts[i])
-			keptSlots = append(keptSlots, slots[i])
-		}
-	}
-	return keptParts, keptSlots, true
+	return failed, true
 }
 
 // verificationProduceError is the error a producer gets for a failed

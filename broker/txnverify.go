@@ -65,21 +65,14 @@ type txnVerifier struct {
 // (what producers expect on Produce), an unreachable coordinator
 // NETWORK_EXCEPTION, no coordinator COORDINATOR_NOT_AVAILABLE.
 func (v *txnVerifier) verify(ctx context.Context, id string, pid int64, epoch int16, tps []model.TopicPartition) map[model.TopicPartition]error {
-	all := func(err error) map[model.TopicPartition]error {
-		out := make(map[model.TopicPartition]error, len(tps))
-		for _, tp := range tps {
-			out[tp] = err
-		}
-		return out
-	}
 	coordinator, ok := v.coordinator(id)
 	if !ok {
-		return all(kerr.CoordinatorNotAvailable)
+		return errorsFor(tps, kerr.CoordinatorNotAvailable)
 	}
 	if coordinator == v.self && v.local != nil {
 		res, err := v.local.VerifyPartitions(id, pid, epoch, tps)
 		if err != nil {
-			return all(producerFacing(err))
+			return errorsFor(tps, producerFacing(err))
 		}
 		out := map[model.TopicPartition]error{}
 		for tp, err := range res {
@@ -91,7 +84,7 @@ func (v *txnVerifier) verify(ctx context.Context, id string, pid int64, epoch in
 	}
 	b, err := v.batcher(coordinator)
 	if err != nil {
-		return all(kerr.NetworkException)
+		return errorsFor(tps, kerr.NetworkException)
 	}
 	return b.verify(ctx, &verification{id: id, pid: pid, epoch: epoch, tps: tps})
 }

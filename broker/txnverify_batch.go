@@ -24,12 +24,15 @@ type verification struct {
 }
 
 // answer gives every partition of q the same error.
-func (q *verification) answer(err error) {
-	out := make(map[model.TopicPartition]error, len(q.tps))
-	for _, tp := range q.tps {
+func (q *verification) answer(err error) { q.done <- errorsFor(q.tps, err) }
+
+// errorsFor gives every partition of tps the error err.
+func errorsFor(tps []model.TopicPartition, err error) map[model.TopicPartition]error {
+	out := make(map[model.TopicPartition]error, len(tps))
+	for _, tp := range tps {
 		out[tp] = err
 	}
-	q.done <- out
+	return out
 }
 
 // verifyBatcher sends the verifications for one coordinator broker as
@@ -83,11 +86,7 @@ func (b *verifyBatcher) verify(ctx context.Context, q *verification) map[model.T
 	case res := <-q.done:
 		return res
 	case <-ctx.Done():
-		out := make(map[model.TopicPartition]error, len(q.tps))
-		for _, tp := range q.tps {
-			out[tp] = kerr.NetworkException
-		}
-		return out
+		return errorsFor(q.tps, kerr.NetworkException)
 	}
 }
 

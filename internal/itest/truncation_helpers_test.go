@@ -55,37 +55,7 @@ func checkOffsetsFrom(t testing.TB, what string, sent []sentRecord, first int64)
 	}
 }
 
-// truncCreateAssigned creates a one-partition topic on the given replicas
-// (the first is the preferred leader) through CreateTopics with a manual
-// assignment, and waits until every running broker knows its leader.
-func truncCreateAssigned(t testing.TB, c *testcluster.Cluster, topic string, replicas []int32, configs map[string]string) {
-	t.Helper()
-	cl := newClient(t, c.BootstrapAddrs())
-	defer cl.Close()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	req.TimeoutMillis = 30000
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
-	a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
-	a.Partition, a.Replicas = 0, replicas
-	rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
-	for k, v := range configs {
-		cfg := kmsg.NewCreateTopicsRequestTopicConfig()
-		cfg.Name, cfg.Value = k, kmsg.StringPtr(v)
-		rt.Configs = append(rt.Configs, cfg)
-	}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(testCtx(t, waitLong), cl)
-	if err != nil {
-		t.Fatalf("create %s: %v", topic, err)
-	}
-	if tr := resp.Topics[0]; tr.ErrorCode != 0 {
-		t.Fatalf("create %s: %v", topic, kerr.ErrorForCode(tr.ErrorCode))
-	}
-	waitTopicEverywhere(t, c, topic, 1)
-}
-
-// segmentPath is the .log file with base offset 0 of partition 0 of topic
+// firstSegmentPath is the .log file with base offset 0 of partition 0 of topic
 // in a broker's first log directory.
 func firstSegmentPath(b *testcluster.Broker, topic string) string {
 	return filepath.Join(replicaDir(b, topic), "00000000000000000000.log")
@@ -95,7 +65,7 @@ func replicaDir(b *testcluster.Broker, topic string) string {
 	return filepath.Join(b.LogDir(), topic+"-0")
 }
 
-// segmentFiles lists the *.log files of a partition directory by name.
+// segmentFileNames lists the *.log files of a partition directory by name.
 func segmentFileNames(dir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.log"))
 	if err != nil {

@@ -240,7 +240,7 @@ func TestTruncationDivergentTail(t *testing.T) {
 	// fetcher; the controller holds no replica.
 	const topic, trig = "div", "trig"
 	for _, tp := range []string{topic, trig} {
-		truncCreateAssigned(t, c, tp, []int32{a.ID(), b.ID()}, nil)
+		createAssigned(t, c, tp, []int32{a.ID(), b.ID()}, nil)
 	}
 	states := map[string]partitionState{}
 	for _, tp := range []string{topic, trig} {
