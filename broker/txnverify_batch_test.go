@@ -142,6 +142,7 @@ func TestVerifyBatcher(t *testing.T) {
 	ask("a", "A", 0, in0)
 	<-f.arrived // A is in flight; the rest waits
 	ask("b1", "B", 0, in0, out0)
+	waitPending(1) // queued in this order: B before C
 	ask("c1", "C", 0, in0)
 	waitPending(2)
 	first := map[string]map[model.TopicPartition]error{}
